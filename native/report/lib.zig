@@ -1,0 +1,123 @@
+//! libmemrayd_report.so: native code the CLI runs at report time through Deno FFI (lib/ffi.ts).
+//! It is never preloaded and exports no allocator symbols. Every function takes pointers and
+//! lengths and returns a size (>= 0) or a negative error code; none keeps state between calls,
+//! so calls from several threads at once are safe.
+const std = @import("std");
+const assert = std.debug.assert;
+const frame = @import("lz4_frame.zig");
+const block = @import("lz4_block.zig");
+const capture_pack = @import("capture_pack.zig");
+
+/// Bumped whenever a signature or an error code changes; lib/ffi.ts refuses other versions.
+pub const abi_version: u32 = 2;
+
+/// Error codes (negative results). Keep in step with lib/ffi.ts.
+pub const error_output_full: i64 = -1;
+pub const error_corrupt: i64 = -2;
+pub const error_unsupported: i64 = -3;
+pub const error_size_unknown: i64 = -4;
+pub const error_out_of_memory: i64 = -5;
+/// The capture file ends inside a chunk's records: the caller packs it by decoding records.
+pub const error_needs_decoding: i64 = -6;
+/// Opening, mapping or writing a file failed.
+pub const error_io: i64 = -7;
+
+comptime {
+    @export(&memrayd_report_abi_version, .{ .name = "memrayd_report_abi_version" });
+    @export(&memrayd_lz4_frame_bound, .{ .name = "memrayd_lz4_frame_bound" });
+    @export(&memrayd_lz4_compress_frame, .{ .name = "memrayd_lz4_compress_frame" });
+    @export(&memrayd_lz4_frame_content_size, .{ .name = "memrayd_lz4_frame_content_size" });
+    @export(&memrayd_lz4_decompress_frame, .{ .name = "memrayd_lz4_decompress_frame" });
+    @export(&memrayd_compress_capture, .{ .name = "memrayd_compress_capture" });
+}
+
+fn memrayd_report_abi_version() callconv(.c) u32 {
+    return abi_version;
+}
+
+/// The output capacity `memrayd_lz4_compress_frame` needs for `input_len` bytes.
+fn memrayd_lz4_frame_bound(input_len: usize) callconv(.c) usize {
+    return frame.frame_bound(input_len);
+}
+
+/// Compresses `input` into one LZ4 frame in `output`; returns the frame's length.
+fn memrayd_lz4_compress_frame(input: ?[*]const u8, input_len: usize, output: ?[*]u8, output_len: usize) callconv(.c) i64 {
+    const in = slice_const(input, input_len) orelse return error_corrupt;
+    const out = slice_mut(output, output_len) orelse return error_output_full;
+    // The hash table is scratch for this call only, from the page allocator rather than the
+    // stack, since FFI calls may run on threads with small stacks.
+    const table = std.heap.page_allocator.create([block.hash_entries]u32) catch return error_out_of_memory;
+    defer std.heap.page_allocator.destroy(table);
+    const size = frame.compress(in, out, table) catch |err| return code(err);
+    assert(size <= output_len);
+    assert(size >= 19);
+    return @intCast(size);
+}
+
+/// The decoded size of every frame in `input`, or error_size_unknown when a header lacks it.
+fn memrayd_lz4_frame_content_size(input: ?[*]const u8, input_len: usize) callconv(.c) i64 {
+    const in = slice_const(input, input_len) orelse return error_corrupt;
+    const size = frame.content_size(in) catch |err| return code(err);
+    if (size > std.math.maxInt(i64)) return error_corrupt;
+    assert(size <= std.math.maxInt(i64));
+    return @intCast(size);
+}
+
+/// Decodes every frame of `input` into `output`; returns the decoded length.
+fn memrayd_lz4_decompress_frame(input: ?[*]const u8, input_len: usize, output: ?[*]u8, output_len: usize) callconv(.c) i64 {
+    const in = slice_const(input, input_len) orelse return error_corrupt;
+    const out = slice_mut(output, output_len) orelse return error_output_full;
+    const size = frame.decompress(in, out) catch |err| return code(err);
+    assert(size <= output_len);
+    return @intCast(size);
+}
+
+/// Packs the live capture at `in_path` and writes it as one LZ4 frame to `out_path` (created or
+/// truncated); returns the frame's length. error_corrupt: not a live capture the chunk walk
+/// accepts (packed, bad header, a chunk claiming too much), out_path not created;
+/// error_needs_decoding: the file ends inside a chunk's records, out_path not created.
+fn memrayd_compress_capture(in_path: ?[*:0]const u8, out_path: ?[*:0]const u8) callconv(.c) i64 {
+    const in = in_path orelse return error_io;
+    const out = out_path orelse return error_io;
+    const size = capture_pack.compress_file(in, out) catch |err| {
+        const result = switch (err) {
+            error.Corrupt => error_corrupt,
+            error.NeedsDecoding => error_needs_decoding,
+            error.Io => error_io,
+            error.OutOfMemory => error_out_of_memory,
+        };
+        assert(result < 0);
+        return result;
+    };
+    assert(size >= 19);
+    assert(size <= std.math.maxInt(i64));
+    return @intCast(size);
+}
+
+fn code(err: frame.Error) i64 {
+    const result = switch (err) {
+        error.OutputFull => error_output_full,
+        error.Corrupt => error_corrupt,
+        error.Unsupported => error_unsupported,
+        error.SizeUnknown => error_size_unknown,
+    };
+    assert(result < 0);
+    return result;
+}
+
+/// A null pointer is accepted for an empty buffer (Deno passes null for empty typed arrays).
+fn slice_const(ptr: ?[*]const u8, len: usize) ?[]const u8 {
+    if (ptr) |p| return p[0..len];
+    return if (len == 0) &.{} else null;
+}
+
+fn slice_mut(ptr: ?[*]u8, len: usize) ?[]u8 {
+    if (ptr) |p| return p[0..len];
+    return if (len == 0) &.{} else null;
+}
+
+test {
+    _ = frame;
+    _ = block;
+    _ = capture_pack;
+}

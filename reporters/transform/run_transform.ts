@@ -1,0 +1,129 @@
+/**
+ * `memray transform FORMAT results`: checks the request as memray does (format, capture, output
+ * name), selects the records (peak, leaks or temporary; threads merged) and writes one format.
+ */
+import { UsageError } from "../../lib/capture/errors.ts";
+import { readCapture } from "../../lib/capture/reader.ts";
+import { selectSnapshot, SnapshotOptions } from "../../lib/analysis/snapshot.ts";
+import { VERSION } from "../../lib/cli/version.ts";
+import { stdoutSink, TextSink } from "../format.ts";
+import { CSV_SUFFIX, renderCsv } from "./csv.ts";
+import { GPROF2DOT_SUFFIX, renderGprof2dot } from "./gprof2dot.ts";
+import { gprof2dotHint, onPath } from "./gprof2dot_hint.ts";
+import { defaultOutputPath, pathString } from "./output_path.ts";
+import { buildPprof, PPROF_SUFFIX } from "./pprof.ts";
+import { renderSpeedscope, SPEEDSCOPE_SUFFIX } from "./speedscope.ts";
+
+/** Output suffix of every format, in the order `--help` lists them. */
+export const TRANSFORM_FORMATS: Readonly<Record<string, string>> = {
+  gprof2dot: GPROF2DOT_SUFFIX,
+  csv: CSV_SUFFIX,
+  speedscope: SPEEDSCOPE_SUFFIX,
+  pprof: PPROF_SUFFIX,
+};
+
+/** Options of {@link runTransform}. */
+export interface TransformOptions {
+  capturePath: string;
+  /** gprof2dot, csv, speedscope or pprof (any case). */
+  format: string;
+  /** Default: `memray-<format>-<capture name, suffix replaced>` next to the capture. */
+  outputPath?: string;
+  /** Overwrite an existing output file. */
+  force?: boolean;
+  /** Leaked allocations instead of those live at the peak. */
+  leaks?: boolean;
+  /** Temporary allocations with this threshold (-1 or unset: off). Excludes `leaks`. */
+  temporaryAllocationThreshold?: number;
+  /** Where "Wrote ..." and hints go (default: the process stdout). */
+  stdout?: TextSink;
+  /** Whether stdout is a terminal (default: `Deno.stdout.isTerminal()`). */
+  stdoutIsTerminal?: boolean;
+  /** Whether an executable is on PATH (default: a PATH search); for gprof2dot's hint. */
+  onPath?: (name: string) => Promise<boolean>;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs the transform and returns the output path. Throws {@link UsageError} with memray's
+ * messages (unknown format, missing capture, existing output, leaks with temporary allocations,
+ * temporary allocations of an aggregated capture) or a `CaptureError`.
+ */
+export async function runTransform(options: TransformOptions): Promise<string> {
+  const format = options.format.toLowerCase();
+  const suffix = Object.hasOwn(TRANSFORM_FORMATS, format) ? TRANSFORM_FORMATS[format] : undefined;
+  if (suffix === undefined) throw new UsageError(`Format not supported: ${options.format}`);
+  const threshold = options.temporaryAllocationThreshold ?? -1;
+  if (!Number.isInteger(threshold) || threshold < -1) {
+    throw new UsageError(`Invalid temporary allocation threshold: ${threshold}`);
+  }
+  if (options.leaks && threshold >= 0) {
+    throw new UsageError(
+      "argument --temporary-allocation-threshold: not allowed with argument --leaks",
+    );
+  }
+  if (!(await isFile(options.capturePath))) {
+    throw new UsageError(`No such file: ${options.capturePath}`);
+  }
+  const output = options.outputPath !== undefined
+    ? pathString(options.outputPath)
+    : defaultOutputPath(options.capturePath, format, suffix);
+  if (!options.force && await exists(output)) {
+    throw new UsageError(`File already exists, will not overwrite without --force: ${output}`);
+  }
+  const capture = await readCapture(options.capturePath);
+  // transform has no --split-threads: memray always merges threads here.
+  const selection: SnapshotOptions = options.leaks
+    ? { mode: "leaks", merge_threads: true }
+    : threshold >= 0
+    ? { mode: "temporary", merge_threads: true, temporary_threshold: threshold }
+    : { mode: "high_water_mark", merge_threads: true };
+  const { records } = selectSnapshot(capture, selection);
+  if (format === "pprof") {
+    await Deno.writeFile(output, buildPprof(capture, records, { selection: selection.mode }));
+  } else {
+    const text = format === "csv"
+      ? renderCsv(capture, records)
+      : format === "gprof2dot"
+      ? renderGprof2dot(capture, records)
+      : renderSpeedscope(capture, records, { exporter: `memray@${VERSION}` });
+    await Deno.writeTextFile(output, text);
+  }
+  const terminal = options.stdoutIsTerminal ?? Deno.stdout.isTerminal();
+  const out = options.stdout ?? stdoutSink;
+  // memray's two progress bars leave a blank line each where they cannot erase themselves.
+  out(`${terminal ? "" : "\n\n"}Wrote ${output}\n`);
+  if (format === "gprof2dot") {
+    const which = options.onPath ?? onPath;
+    let width = 80;
+    if (terminal) {
+      try {
+        width = Deno.consoleSize().columns;
+      } catch { /* not a terminal after all */ }
+    }
+    out(gprof2dotHint({
+      output,
+      hasGprof2dot: await which("gprof2dot"),
+      hasDot: await which("dot"),
+      color: terminal,
+      width,
+    }));
+  }
+  return output;
+}

@@ -1,0 +1,301 @@
+/**
+ * Our `stats`, `parse` and `summary` on captures memray 1.20 itself writes, compared with memray's
+ * own output of the same files: line for line where memray is deterministic. memray orders equal
+ * values in its top lists by hash-map order, so entries tied on their value are compared as a set.
+ * Skipped, with a message, when memray 1.20 is not installed in .tools/memray-venv.
+ */
+import { ModuleResolver } from "../../lib/analysis/stats.ts";
+import { parseMemrayHeader } from "../../lib/memray_format/header.ts";
+import { runParse } from "../../reporters/parse.ts";
+import { pythonJsonDump, runStats } from "../../reporters/stats.ts";
+import { runSummary } from "../../reporters/summary.ts";
+import { assert_, assertEquals } from "../support/assert.ts";
+import {
+  HAVE_MEMRAY,
+  MEMRAY_PYTHON,
+  memrayCaptures,
+  runMemrayPython,
+  Spec,
+} from "./memray_setup.ts";
+
+if (!HAVE_MEMRAY) {
+  console.warn(`memray report comparisons skipped: memray 1.20.0 not found at ${MEMRAY_PYTHON}`);
+}
+
+const SPECS: Spec[] = [
+  { name: "nested", script: "nested.py", flags: [] },
+  { name: "nested_native", script: "nested.py", flags: ["--native"] },
+  {
+    name: "pyalloc_native_raw",
+    script: "leak_pyalloc.py",
+    flags: ["--trace-python-allocators", "--native", "--no-compress"],
+  },
+  { name: "crash", script: "crash.py", flags: [], crash: true },
+  { name: "unicode", script: "unicode_names.py", flags: ["--no-compress"] },
+  {
+    name: "agg_native_raw",
+    script: "nested.py",
+    flags: ["--aggregate", "--native", "--no-compress"],
+    aggregated: true,
+  },
+];
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+const captures = memrayCaptures({
+  prefix: "memray_reports_",
+  scripts: ["nested.py", "crash.py", "leak_pyalloc.py", "unicode_names.py"],
+  specs: SPECS,
+});
+
+async function memrayStdout(dir: string, args: string[], env = {}): Promise<string> {
+  const out = await runMemrayPython(["-m", "memray", ...args], dir, env);
+  assert_(out.success, `memray ${args.join(" ")}: ${text(out.stderr)}`);
+  return text(out.stdout);
+}
+
+/**
+ * Sorts each run of consecutive "\t- " lines that share their value (after " -> ", or after the
+ * module name's ": "), so that hash-map order of ties does not matter. A run that ends a list of
+ * `full` entries may have been cut by the top-N limit, where memray keeps a hash-map-chosen subset:
+ * its names are replaced by "<tied>".
+ */
+function canonicalTies(report: string, full: number): string {
+  const lines = report.split("\n");
+  const value = (l: string) =>
+    l.includes(" -> ") ? l.slice(l.lastIndexOf(" -> ")) : l.slice(l.indexOf(": "));
+  for (let i = 0; i < lines.length;) {
+    if (!lines[i].startsWith("\t- ")) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < lines.length && lines[j].startsWith("\t- ") && value(lines[j]) === value(lines[i])) {
+      j++;
+    }
+    let start = i;
+    while (start > 0 && lines[start - 1].startsWith("\t- ")) start--;
+    let stop = j;
+    while (stop < lines.length && lines[stop].startsWith("\t- ")) stop++;
+    const cut = j === stop && stop - start === full;
+    const run = lines.slice(i, j).map((l) => cut ? `\t- <tied>${value(l)}` : l).sort();
+    lines.splice(i, j - i, ...run);
+    i = j;
+  }
+  return lines.join("\n");
+}
+
+/** The JSON document with each top list's ties sorted by name (and cut ties as "<tied>"). */
+function canonicalJson(doc: Record<string, unknown>, full: number): Record<string, unknown> {
+  const lists: [string, string, string][] = [
+    ["top_allocations_by_size", "size", "location"],
+    ["top_allocations_by_count", "count", "location"],
+    ["top_modules_by_allocation_size", "total_bytes", "module"],
+    ["top_modules_by_allocation_count", "num_allocations", "module"],
+  ];
+  const out = { ...doc };
+  for (const [key, value, name] of lists) {
+    const list = [...(doc[key] as Record<string, string | number>[])];
+    const last = list.length ? list[list.length - 1][value] : undefined;
+    out[key] = list.map((e) =>
+      list.length === full && e[value] === last ? { ...e, [name]: "<tied>" } : e
+    ).sort((a, b) =>
+      (b[value] as number) - (a[value] as number) || String(a[name]).localeCompare(String(b[name]))
+    );
+  }
+  return out;
+}
+
+for (const spec of SPECS.filter((s) => !s.aggregated)) {
+  Deno.test({
+    name: `memray 1.20 ${spec.name}: stats terminal report equals memray stats line for line`,
+    ignore: !HAVE_MEMRAY,
+    async fn() {
+      const dir = await captures();
+      // -n 5 (the default), and -n 1000: every location, so no tie is cut by the limit.
+      for (const n of [5, 1000]) {
+        const theirs = await memrayStdout(dir, ["stats", "-n", String(n), `${spec.name}.bin`]);
+        let ours = "";
+        await runStats({
+          capturePath: `${dir}/${spec.name}.bin`,
+          numLargest: n,
+          stdout: (t) => ours += t,
+          stdoutIsTerminal: false,
+        });
+        assertEquals(canonicalTies(ours, n), canonicalTies(theirs, n), `-n ${n}`);
+      }
+    },
+  });
+
+  Deno.test({
+    name: `memray 1.20 ${spec.name}: stats JSON equals memray's (keys, order, types, times)`,
+    ignore: !HAVE_MEMRAY,
+    async fn() {
+      const dir = await captures();
+      await memrayStdout(dir, ["stats", "--json", "-f", "-o", "theirs.json", `${spec.name}.bin`]);
+      const theirs = await Deno.readTextFile(`${dir}/theirs.json`);
+      const ours_path = `${dir}/${spec.name}.ours.json`;
+      await runStats({
+        capturePath: `${dir}/${spec.name}.bin`,
+        json: true,
+        force: true,
+        outputPath: ours_path,
+        stdout: () => {},
+        stdoutIsTerminal: false,
+      });
+      const ours = await Deno.readTextFile(ours_path);
+      const canon_ours = canonicalJson(JSON.parse(ours), 5);
+      const canon_theirs = canonicalJson(JSON.parse(theirs), 5);
+      // Byte for byte through the same dumper (layout, key order, ensure_ascii escapes) ...
+      assertEquals(pythonJsonDump(canon_ours), pythonJsonDump(canon_theirs));
+      // ... and memray's own bytes wherever no tie was reordered.
+      if (pythonJsonDump(canon_theirs) === theirs) {
+        if (pythonJsonDump(canon_ours) === ours) assertEquals(ours, theirs);
+      }
+    },
+  });
+}
+
+for (const spec of SPECS) {
+  Deno.test({
+    name: `memray 1.20 ${spec.name}: parse prints exactly what memray parse prints`,
+    ignore: !HAVE_MEMRAY,
+    async fn() {
+      const dir = await captures();
+      const theirs = await memrayStdout(dir, ["parse", `${spec.name}.bin`]);
+      let ours = "";
+      await runParse({
+        capturePath: `${dir}/${spec.name}.bin`,
+        stdout: (t) => ours += t,
+        stdoutIsTerminal: false,
+      });
+      assert_(theirs.split("\n").length > 20, "memray's dump has records");
+      assertEquals(ours, theirs);
+    },
+  });
+}
+
+for (const name of ["pyalloc_native_raw", "agg_native_raw"]) {
+  Deno.test({
+    name: `memray 1.20 ${name}: parse of a file cut anywhere stops where memray's stops`,
+    ignore: !HAVE_MEMRAY,
+    async fn() {
+      const dir = await captures();
+      const raw = await Deno.readFile(`${dir}/${name}.bin`);
+      let data_end = raw.length;
+      while (raw[data_end - 1] === 0) data_end--;
+      // Cut only past the header: its length depends on the paths of the machine that made the
+      // capture, and memray refuses a file whose header is cut.
+      const records_start = parseMemrayHeader(raw, name).size_bytes;
+      const step = Math.max(1, Math.floor((data_end - records_start) / 13));
+      for (let cut = records_start + 1; cut < data_end; cut += step) {
+        await Deno.writeFile(`${dir}/cut.bin`, raw.subarray(0, cut));
+        const theirs = await memrayStdout(dir, ["parse", "cut.bin"]);
+        let ours = "";
+        await runParse({
+          capturePath: `${dir}/cut.bin`,
+          stdout: (t) => ours += t,
+          stdoutIsTerminal: false,
+        });
+        assertEquals(ours, theirs, `cut at ${cut}`);
+      }
+    },
+  });
+}
+
+/** The cells of every row of a rich/our summary table. */
+function tableRows(table: string): string[][] {
+  return table.split("\n").filter((l) => l.startsWith("│"))
+    .map((l) => l.split("│").slice(1, -1).map((c) => c.trim()));
+}
+
+Deno.test({
+  name: "memray 1.20 nested_native: summary --native gap: no native frames (no symbolizer yet); " +
+    "every Python row's total, total % and count equal memray's hybrid row",
+  ignore: !HAVE_MEMRAY,
+  async fn() {
+    const dir = await captures();
+    const theirs = tableRows(
+      await memrayStdout(dir, ["summary", "-r", "1000", "nested_native.bin"], {
+        COLUMNS: "1000",
+        NO_COLOR: "1",
+      }),
+    );
+    let table = "";
+    await runSummary({
+      capturePath: `${dir}/nested_native.bin`,
+      maxRows: 1000,
+      color: false,
+      stdout: (t) => table += t,
+    });
+    const ours = tableRows(table);
+    assert_(ours.length > 5, `our summary has rows: ${ours.length}`);
+    // memray's rows hold native frames besides ours; each of ours is there, with the same totals.
+    // Own memory differs: in a hybrid stack the leaf is a native frame.
+    const by_location = new Map(theirs.map((r) => [r[0], r]));
+    for (const row of ours) {
+      const match = by_location.get(row[0]);
+      assert_(match !== undefined, `memray has a row for ${row[0]}`);
+      assertEquals([row[1], row[2], row[5]], [match[1], match[2], match[5]], row[0]);
+    }
+    assert_(theirs.length > ours.length, "memray's hybrid table has native rows we lack");
+  },
+});
+
+Deno.test({
+  name: "memray 1.20 ModuleResolver: our module names and types equal memray's module_tools",
+  ignore: !HAVE_MEMRAY,
+  async fn() {
+    const info = {
+      stdlib: "/usr/lib/python3.11",
+      site_packages: ["/usr/lib/python3.11/site-packages", "/home/u/.local/site-packages"],
+      sys_path: ["/work/app", "/usr/lib/python3.11", "/work", "rel/dir"],
+    };
+    const files = [
+      "/usr/lib/python3.11/site-packages/numpy/core/multiarray.py",
+      "/usr/lib/python3.11/site-packages/pkg/__init__.py",
+      "/usr/lib/python3.11/site-packages/__init__.py",
+      "/usr/lib/python3.11/json/decoder.py",
+      "/usr/lib/python3.11/os.py",
+      "<frozen importlib._bootstrap>",
+      "<frozen runpy>",
+      "/work/app/pkg/mod.py",
+      "/work/other/x.py",
+      "/work//app/./m.py",
+      "/work/app/../y.py",
+      "/opt/tool/runner.py",
+      "/opt/lib/_speedups.cpython-311.so",
+      "/opt/lib/__init__.py",
+      "/opt/lib/.hidden.py",
+      "/opt/lib/name.py.py",
+      "<string>",
+      "<stdin>",
+      "",
+      "rel/dir/z.py",
+      "/",
+    ];
+    const script = `
+import json, sys, pathlib
+from memray.reporters.module_tools import ModuleResolver
+info, files = json.load(sys.stdin)
+r = ModuleResolver({"stdlib": pathlib.Path(info["stdlib"]),
+    "site_packages": [pathlib.Path(p) for p in info["site_packages"]],
+    "sys_path": [pathlib.Path(p) for p in info["sys_path"]]})
+print(json.dumps([list(r.extract_module_name_and_type(f)) for f in files]))
+`;
+    const child = new Deno.Command(MEMRAY_PYTHON, {
+      args: ["-c", script],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify([info, files])));
+    await writer.close();
+    const out = await child.output();
+    assert_(out.success, text(out.stderr));
+    const theirs = JSON.parse(text(out.stdout));
+    const resolver = new ModuleResolver(info);
+    assertEquals(files.map((f) => resolver.moduleOf(f)), theirs);
+  },
+});

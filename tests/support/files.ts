@@ -1,0 +1,53 @@
+/**
+ * Files the end-to-end tests need, shared by tests/cli and tests/integration: whether a path
+ * exists, and shared libraries built from C fixtures with the project's zig.
+ */
+
+const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
+const ZIG = `${ROOT}/.tools/bin/zig`;
+
+/** Whether a path exists. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Options of {@link buildSharedLibrary}. */
+export interface SharedLibraryOptions {
+  /** The C source file. */
+  source: string;
+  /** `zig cc` flags besides `-o`. */
+  flags: string[];
+  /** Names the library in the temp directory: `<name>-<hash>.so`. */
+  name: string;
+}
+
+/**
+ * Builds `source` into a shared library with `zig cc`, once per source and flags version, into
+ * the temp directory (write then rename: test files may run in parallel); returns its path.
+ */
+export async function buildSharedLibrary(options: SharedLibraryOptions): Promise<string> {
+  const source = await Deno.readFile(options.source);
+  const keyed = new Uint8Array([...source, ...new TextEncoder().encode(options.flags.join(" "))]);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", keyed));
+  const hash = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  const output = `${Deno.env.get("TMPDIR") ?? "/tmp"}/${options.name}-${hash}.so`;
+  if (await exists(output)) return output;
+  const temporary = `${output}.${Deno.pid}.tmp`;
+  const built = await new Deno.Command(ZIG, {
+    args: ["cc", ...options.flags, "-o", temporary, options.source],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (built.code !== 0) {
+    const err = new TextDecoder().decode(built.stderr);
+    throw new Error(`building ${options.name} from ${options.source} failed:\n${err}`);
+  }
+  await Deno.rename(temporary, output);
+  return output;
+}
