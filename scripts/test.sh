@@ -13,6 +13,10 @@ if ! bash bench/install_memray.sh 2>/dev/null; then
   printf 'set-up failed: cannot install memray 1.20 into .tools/memray-venv\n0 passed, 1 failed\n'
   exit 1
 fi
+if ! bash scripts/install_test_packages.sh; then
+  printf 'set-up failed: cannot install the Debian packages the tests need\n0 passed, 1 failed\n'
+  exit 1
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 TZ=UTC NO_COLOR=1 "$root/.tools/bin/deno" test -A --parallel "$@" 2>&1 | tee "$log"
