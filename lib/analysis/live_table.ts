@@ -11,12 +11,13 @@ import { ALLOC_MMAP, REC_FREE, REC_MUNMAP, REC_PYMALLOC_FREE } from "../capture/
 
 /**
  * Live allocations as columns, one row per allocation in order of the allocating event (so rows
- * grouped by location come out in memray's first-seen order). Pieces of one split mapping are one
- * row with their bytes added up.
+ * grouped by location come out in memray's first-seen order). Every piece left of a mapping that a
+ * munmap split is a row of its own (same `index`), as memray's snapshot counts each remaining range
+ * as an allocation.
  */
 export interface LiveColumns {
   count: number;
-  /** Index of the allocating event among all events in seq order (unique per row). */
+  /** Index of the allocating event among all events in seq order (pieces of a mapping share it). */
   index: Float64Array;
   /** Live bytes (a partly unmapped mapping: what is left of it). */
   bytes: Float64Array;
@@ -238,13 +239,9 @@ export class LiveTable {
     }
   }
 
-  /** Live allocations in order of their allocating event; pieces of one mapping add up. */
+  /** Live allocations in order of their allocating event; each piece of a mapping is a row. */
   live(): LiveColumns {
-    const mapped = new Map<Mapping, number>();
-    for (const r of this.#ranges) {
-      mapped.set(r.mapping, (mapped.get(r.mapping) ?? 0) + r.end - r.start);
-    }
-    const count = this.size + mapped.size;
+    const count = this.size + this.#ranges.length;
     const index = new Float64Array(count);
     const bytes = new Float64Array(count);
     const kind = new Uint8Array(count);
@@ -264,9 +261,10 @@ export class LiveTable {
       kind[n] = s[4 * i + 3];
       n++;
     }
-    for (const [m, live_bytes] of mapped) {
+    for (const r of this.#ranges) {
+      const m = r.mapping;
       index[n] = m.index;
-      bytes[n] = live_bytes;
+      bytes[n] = r.end - r.start;
       py_stack[n] = m.py_stack;
       native_stack[n] = m.native_stack;
       thread_id[n] = m.thread_id;
