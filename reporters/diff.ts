@@ -5,6 +5,7 @@
 import { UsageError } from "../lib/capture/errors.ts";
 import { readCapture } from "../lib/capture/reader.ts";
 import { diffCaptures, DiffFrame, DiffLocation, HeapDiff } from "../lib/analysis/diff.ts";
+import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { sizeFmt, stdoutSink, TextSink } from "./format.ts";
 
 /** Options of {@link runDiff}. */
@@ -19,6 +20,8 @@ export interface DiffOptions {
   maxRows?: number;
   /** ANSI colours (default: when stdout is a terminal). */
   color?: boolean;
+  /** The report's stacks (the CLI's `--debug-dir`, `--no-debuginfod`); default: its own. */
+  stacks?: ReportStacks;
   stdout?: TextSink;
 }
 
@@ -210,7 +213,13 @@ export async function runDiff(options: DiffOptions): Promise<void> {
   }
   const base = await readCapture(options.basePath);
   const now = await readCapture(options.newPath);
-  const diff = diffCaptures(base, now, options.leaks ? "leaks" : "high_water_mark");
+  const mode = options.leaks ? "leaks" : "high_water_mark";
+  const diff = await withReportStacks(options.stacks, async (stacks) => {
+    return diffCaptures(base, now, mode, {
+      base: await stacks.open(base),
+      now: await stacks.open(now),
+    });
+  });
   const out = options.stdout ?? stdoutSink;
   if (options.json) {
     out(JSON.stringify(diffJson(diff), null, 2) + "\n");

@@ -5,6 +5,7 @@ import type { CaptureInfo } from "../lib/capture/event_scan.ts";
 import { selectSnapshot, Snapshot } from "../lib/analysis/snapshot.ts";
 import { streamPeakSnapshot } from "../lib/analysis/streaming.ts";
 import { FunctionTotals, functionTotals } from "../lib/analysis/summary.ts";
+import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { sizeFmt, stdoutSink, TextSink } from "./format.ts";
 
 /** Options of {@link runSummary}. */
@@ -23,6 +24,8 @@ export interface SummaryOptions {
   stdoutIsTerminal?: boolean;
   /** Report temporary allocations with this threshold instead of the peak (-1 or unset: off). */
   temporaryAllocationThreshold?: number;
+  /** The report's stacks (the CLI's `--debug-dir`, `--no-debuginfod`); default: its own. */
+  stacks?: ReportStacks;
   stdout?: TextSink;
 }
 
@@ -62,7 +65,9 @@ export async function runSummary(options: SummaryOptions): Promise<void> {
   const { capture, snapshot } = threshold >= 0
     ? await temporarySnapshot(options.capturePath, threshold)
     : await streamPeakSnapshot(options.capturePath, { merge_threads: true });
-  const totals = functionTotals(capture, snapshot.records);
+  const totals = await withReportStacks(options.stacks, async (stacks) => {
+    return functionTotals(capture, snapshot.records, await stacks.open(capture));
+  });
   let total_allocations = 0;
   for (const r of snapshot.records) total_allocations += r.count;
   (options.stdout ?? stdoutSink)(

@@ -10,6 +10,8 @@ import type { Capture } from "../lib/capture/reader.ts";
 import { classifyStack } from "../lib/analysis/frame_filter.ts";
 import type { LocationRecord } from "../lib/analysis/locations.ts";
 import { selectSnapshot } from "../lib/analysis/snapshot.ts";
+import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
+import { type StackFrames, StackResolver } from "../lib/analysis/stack_resolver.ts";
 import { sizeFmt, stdoutSink, TextSink } from "./format.ts";
 
 /** memray's MAX_STACKS (recursion limit 1000 // 2.5): deeper frames are not added. */
@@ -28,6 +30,8 @@ export interface TreeOptions {
   hideImportSystem?: boolean;
   /** ANSI colours (default: when stdout is a terminal). */
   color?: boolean;
+  /** The report's stacks (the CLI's `--debug-dir`, `--no-debuginfod`); default: its own. */
+  stacks?: ReportStacks;
   stdout?: TextSink;
 }
 
@@ -73,12 +77,15 @@ function newNode(fn: string, file: string, line: number, interesting = true, imp
 
 /**
  * Builds the tree from snapshot records: sorted by size (stable, so ties keep first-seen order),
- * the first `biggest` add their stacks root first, the rest only count at the root.
+ * the first `biggest` add their stacks root first, the rest only count at the root. `stacks`
+ * gives each record's frames (merged native+Python frames for native captures); default: the
+ * capture's Python stacks.
  */
 export function buildCallTree(
   capture: Capture,
   records: readonly LocationRecord[],
   biggest: number,
+  stacks: StackFrames = StackResolver.python(capture),
 ): CallTree {
   const root = newNode("<ROOT>", "", 0);
   const sorted = [...records].sort((a, b) => b.size_bytes - a.size_bytes);
@@ -92,10 +99,8 @@ export function buildCallTree(
       elided.size_bytes += rec.size_bytes;
       return;
     }
-    const leaf_first = capture.python.frames(
-      rec.py_stack,
-      rec.thread_id === capture.main_thread_id,
-    );
+    const leaf_first = stacks.frames(rec.py_stack, rec.native_stack, rec.thread_id)
+      .map((f) => ({ function: f.function, filename: f.file, lineno: f.line }));
     let stack = classifyStack(leaf_first);
     // Bytes without a Python stack would vanish below the root; memray drops them silently.
     if (stack.length === 0) {
@@ -270,7 +275,9 @@ export async function runTree(options: TreeOptions): Promise<void> {
       temporary_threshold: threshold,
     })
     : selectSnapshot(capture, { mode: "high_water_mark", merge_threads: false });
-  const tree = buildCallTree(capture, snapshot.records, biggest);
+  const tree = await withReportStacks(options.stacks, async (stacks) => {
+    return buildCallTree(capture, snapshot.records, biggest, await stacks.open(capture));
+  });
   const color = options.color ?? Deno.stdout.isTerminal();
   const heading = (text: string) => `${text}\n${"-".repeat(text.length)}`;
   const command = capture.header.metadata.command_line ?? "";

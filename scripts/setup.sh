@@ -32,6 +32,14 @@ bash "$root/scripts/build_libunwind.sh" "$tools"
 
 # npm packages for Deno (deno.json nodeModulesDir) and the native library.
 (cd "$root" && "$tools/bin/deno" install --quiet >/dev/null)
+
+# The HTML reports' browser app, bundled by esbuild into reporters/html/generated/ (git-ignored)
+# when missing or older than one of its sources.
+html_assets="$root/reporters/html/generated/assets.ts"
+if [ ! -f "$html_assets" ] || [ -n "$(find "$root/reporters/html/app" "$root/reporters/html/data" \
+    "$root/reporters/html/build_assets.ts" -newer "$html_assets" -print -quit)" ]; then
+  (cd "$root" && "$tools/bin/deno" run -A --quiet reporters/html/build_assets.ts)
+fi
 if [ -f "$root/build.zig" ]; then
   (cd "$root" && "$tools/bin/zig" build -Doptimize=ReleaseFast --summary none)
 else

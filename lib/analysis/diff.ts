@@ -8,6 +8,7 @@
 import type { Capture } from "../capture/reader.ts";
 import { classifyStack } from "./frame_filter.ts";
 import { selectSnapshot } from "./snapshot.ts";
+import { type StackFrames, StackResolver } from "./stack_resolver.ts";
 
 /** A frame of a diffed stack. */
 export interface DiffFrame {
@@ -74,19 +75,16 @@ interface SideEntry {
 }
 
 /** Snapshot records of one capture keyed by their frame stack. */
-function sideEntries(capture: Capture, mode: DiffMode): {
+function sideEntries(capture: Capture, mode: DiffMode, stacks: StackFrames): {
   entries: Map<string, SideEntry>;
   heap_bytes: number;
 } {
   const snapshot = selectSnapshot(capture, { mode, merge_threads: true });
   const entries = new Map<string, SideEntry>();
   for (const rec of snapshot.records) {
-    const frames = capture.python.frames(rec.py_stack, rec.thread_id === capture.main_thread_id);
-    const stack = classifyStack(frames).map((c) => ({
-      function: c.frame.function,
-      filename: c.frame.filename,
-      lineno: c.frame.lineno,
-    }));
+    const frames = stacks.frames(rec.py_stack, rec.native_stack, rec.thread_id)
+      .map((f) => ({ function: f.function, filename: f.file, lineno: f.line }));
+    const stack = classifyStack(frames).map((c) => c.frame);
     // Records with equal frames but different native stacks (or ids) are one location here.
     const key = JSON.stringify(stack.map((f) => [f.function, f.filename, f.lineno]));
     const e = entries.get(key);
@@ -117,13 +115,25 @@ function side(path: string, heap_bytes: number, entries: Map<string, SideEntry>)
   return { path, heap_bytes, total_bytes, total_count, locations: entries.size };
 }
 
+/** The stacks of each side of a diff (the report's resolvers). */
+export interface DiffStacks {
+  base: StackFrames;
+  now: StackFrames;
+}
+
 /**
  * Diffs two captures. Aggregated captures work too: their LOCATION records carry both the peak
- * and the leaked contribution of each location.
+ * and the leaked contribution of each location. `stacks` gives each side's frames (merged
+ * native+Python frames for native captures); default: the captures' Python stacks.
  */
-export function diffCaptures(base: Capture, now: Capture, mode: DiffMode): HeapDiff {
-  const b = sideEntries(base, mode);
-  const n = sideEntries(now, mode);
+export function diffCaptures(
+  base: Capture,
+  now: Capture,
+  mode: DiffMode,
+  stacks: DiffStacks = { base: StackResolver.python(base), now: StackResolver.python(now) },
+): HeapDiff {
+  const b = sideEntries(base, mode, stacks.base);
+  const n = sideEntries(now, mode, stacks.now);
   const keys = new Set([...b.entries.keys(), ...n.entries.keys()]);
   const locations: (DiffLocation & { key: string })[] = [];
   const totals: DiffTotals = {

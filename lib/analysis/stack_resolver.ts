@@ -7,7 +7,8 @@
  * behind lib/native/symbolizer.ts), after debug files of modules that lack them were fetched
  * from debuginfod for the modules the stacks actually touch.
  */
-import type { Capture } from "../capture/reader.ts";
+import type { CaptureInfo } from "../capture/event_scan.ts";
+import type { EventColumns } from "../capture/events.ts";
 import type { ModuleMap } from "../capture/records.ts";
 import { ModuleIndex } from "../capture/module_index.ts";
 import { buildIdHex, DebuginfodClient, type DebuginfodOptions } from "../native/debuginfod.ts";
@@ -44,12 +45,45 @@ export interface StackResolverOptions {
   symbolizer?: SymbolizerLike;
 }
 
+/** What reports need of a resolver: the stack of a location (see {@link StackResolver.frames}). */
+export interface StackFrames {
+  frames(py_stack: number, native_stack: number, thread_id: number, seq?: number): MergedFrame[];
+}
+
+/** A capture as the resolver reads it: events are needed only by {@link StackResolver.eventFrames}. */
+export type ResolvableCapture = CaptureInfo & { events?: EventColumns };
+
+/** What the modules native stacks touch lack (see {@link StackResolver.missingSymbols}). */
+export interface MissingSymbols {
+  /** The interpreter's module when it has no symbols, or symbols but no debug info. */
+  interpreter?: { path: string; lacks: "symbols" | "debug_info" };
+  /** Other modules with no symbols at all, by path. */
+  modules_without_symbols: string[];
+}
+
+/**
+ * The modules holding the interpreter loop: libpython when it is loaded (the executable is then
+ * a stub), else the executable (`python_executable`, or a `pythonX.Y` file).
+ */
+export function interpreterModules(
+  modules: readonly ModuleMap[],
+  python_executable?: string,
+): ModuleMap[] {
+  const base = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+  const libpython = modules.filter((m) => /^libpython\d[\w.]*\.so/.test(base(m.path)));
+  if (libpython.length > 0) return libpython;
+  return modules.filter((m) =>
+    (python_executable !== undefined && m.path === python_executable) ||
+    /^python\d*(\.\d+)?[a-z]*$/.test(base(m.path))
+  );
+}
+
 const UNKNOWN_MODULE_FRAME = { function: "<unknown>", file: "<unknown>", line: 0 };
 
 /** Resolves stacks of one capture; call {@link close} when the report is done. */
-export class StackResolver {
+export class StackResolver implements StackFrames {
   readonly native: boolean;
-  readonly #capture: Capture;
+  readonly #capture: ResolvableCapture;
   readonly #symbolizer: SymbolizerLike | undefined;
   readonly #modules: ModuleIndex;
   readonly #keep_internal: boolean;
@@ -59,7 +93,7 @@ export class StackResolver {
   readonly #stacks = new Map<string, MergedFrame[]>();
 
   private constructor(
-    capture: Capture,
+    capture: ResolvableCapture,
     symbolizer: SymbolizerLike | undefined,
     keep_internal: boolean,
   ) {
@@ -71,8 +105,16 @@ export class StackResolver {
     this.#keep_internal = keep_internal;
   }
 
+  /** A resolver of Python stacks only (launcher hidden), as every non-native capture gets. */
+  static python(capture: ResolvableCapture, options: { keep_cpython_internal?: boolean } = {}) {
+    return new StackResolver(capture, undefined, options.keep_cpython_internal ?? false);
+  }
+
   /** A resolver for `capture`; fetches missing debug files first when stacks are native. */
-  static async open(capture: Capture, options: StackResolverOptions = {}): Promise<StackResolver> {
+  static async open(
+    capture: ResolvableCapture,
+    options: StackResolverOptions = {},
+  ): Promise<StackResolver> {
     const native = options.native ?? capture.header.native_traces;
     if (!native) {
       return new StackResolver(capture, undefined, options.keep_cpython_internal ?? false);
@@ -96,6 +138,30 @@ export class StackResolver {
       if (hit) used.add(hit.module);
     }
     return [...used];
+  }
+
+  /** What symbols the modules of the native stacks lack; nothing when stacks are Python-only. */
+  missingSymbols(): MissingSymbols {
+    const out: MissingSymbols = { modules_without_symbols: [] };
+    const symbolizer = this.#symbolizer;
+    if (symbolizer === undefined) return out;
+    const used = this.usedModules();
+    const executable = this.#capture.header.metadata.python_executable;
+    const interpreter = new Set(interpreterModules(used, executable));
+    for (const module of interpreter) {
+      const info = symbolizer.moduleInfo(module);
+      if (!info.has_symbols) out.interpreter = { path: module.path, lacks: "symbols" };
+      else if (!info.has_debug_info && out.interpreter === undefined) {
+        out.interpreter = { path: module.path, lacks: "debug_info" };
+      }
+    }
+    for (const module of used) {
+      if (interpreter.has(module) || symbolizer.moduleInfo(module).has_symbols) continue;
+      if (!out.modules_without_symbols.includes(module.path)) {
+        out.modules_without_symbols.push(module.path);
+      }
+    }
+    return out;
   }
 
   async #fetchDebugFiles(client: DebuginfodClient): Promise<void> {
@@ -128,6 +194,7 @@ export class StackResolver {
   /** The stack of event `index` of the capture's event columns. */
   eventFrames(index: number): MergedFrame[] {
     const events = this.#capture.events;
+    if (events === undefined) throw new Error("eventFrames needs a capture read with its events");
     return this.frames(
       events.py_stack[index],
       events.native_stack[index],
@@ -209,7 +276,7 @@ export class StackResolver {
 }
 
 /** Opens lib/native/symbolizer.ts's Symbolizer (imported lazily: reports without --native never load it). */
-async function openSymbolizer(debug_dirs: string[]): Promise<SymbolizerLike> {
+export async function openSymbolizer(debug_dirs: string[]): Promise<SymbolizerLike> {
   const specifier = new URL("../native/symbolizer.ts", import.meta.url).href;
   const module = await import(specifier);
   return module.Symbolizer.open({ debug_dirs }) as SymbolizerLike;

@@ -5,6 +5,7 @@
  */
 import type { CaptureInfo } from "../capture/event_scan.ts";
 import type { LocationRecord } from "./locations.ts";
+import { type StackFrames, StackResolver } from "./stack_resolver.ts";
 
 /** One row of the summary table. */
 export interface FunctionTotals {
@@ -19,8 +20,16 @@ export interface FunctionTotals {
 /** memray processes records until this share of the heap is covered. */
 export const MAX_MEMORY_RATIO = 0.95;
 
-/** Aggregates snapshot records (in first-seen order) into per-function totals. */
-export function functionTotals(capture: CaptureInfo, records: LocationRecord[]): FunctionTotals[] {
+/**
+ * Aggregates snapshot records (in first-seen order) into per-function totals. `stacks` gives
+ * each record's frames (a report's resolver: merged native+Python frames for native captures);
+ * default: the capture's Python stacks.
+ */
+export function functionTotals(
+  capture: CaptureInfo,
+  records: LocationRecord[],
+  stacks: StackFrames = StackResolver.python(capture),
+): FunctionTotals[] {
   let heap = 0;
   for (const r of records) heap += r.size_bytes;
   const threshold = heap * MAX_MEMORY_RATIO;
@@ -38,7 +47,7 @@ export function functionTotals(capture: CaptureInfo, records: LocationRecord[]):
   for (const rec of records) {
     if (covered >= threshold && covered > 0) break;
     covered += rec.size_bytes;
-    const frames = capture.python.frames(rec.py_stack, rec.thread_id === capture.main_thread_id);
+    const frames = stacks.frames(rec.py_stack, rec.native_stack, rec.thread_id);
     if (frames.length === 0) {
       const r = row("<unknown>", "<unknown>");
       r.total_bytes += rec.size_bytes;
@@ -48,7 +57,7 @@ export function functionTotals(capture: CaptureInfo, records: LocationRecord[]):
     }
     const seen = new Set<FunctionTotals>();
     frames.forEach((f, depth) => {
-      const r = row(f.function, f.filename);
+      const r = row(f.function, f.file);
       if (depth === 0) r.own_bytes += rec.size_bytes;
       if (seen.has(r)) return;
       seen.add(r);

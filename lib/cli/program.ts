@@ -4,6 +4,7 @@ import { CliError, formatErrorLine, UsageError } from "./errors.ts";
 import { diff, parse, stats, summary, transform, tree } from "./reports.ts";
 import { VERSION } from "./version.ts";
 import { runCommand } from "../run/run_command.ts";
+import { registerHtmlCommands } from "./html_commands.ts";
 
 /** Where a command's exit status is left for the caller (commander actions return nothing). */
 export interface ExitBox {
@@ -49,6 +50,29 @@ function temporaryThreshold(
   opts: { temporaryAllocations?: boolean; temporaryAllocationThreshold: number },
 ): number {
   return opts.temporaryAllocations ? 1 : opts.temporaryAllocationThreshold;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Adds `--debug-dir DIR` (repeatable) and `--no-debuginfod` to a command whose report shows
+ * stacks: they matter for captures with native traces.
+ */
+function withStackOptions(command: Command): Command {
+  return command
+    .option(
+      "--debug-dir <dir>",
+      "also look for native debug files in DIR (repeatable; native captures)",
+      collect,
+      [],
+    )
+    .option("--no-debuginfod", "do not fetch missing debug files from DEBUGINFOD_URLS servers");
+}
+
+function stackFlags(opts: { debugDir: string[]; debuginfod: boolean }) {
+  return { debugDirs: opts.debugDir, debuginfod: opts.debuginfod };
 }
 
 /** Builds the program; actions store their exit status in `exit`. */
@@ -123,7 +147,7 @@ export function buildProgram(exit: ExitBox): Command {
       });
     });
 
-  program.command("summary")
+  withStackOptions(program.command("summary"))
     .description("Show a table of the functions that allocated the most memory")
     .argument("<results>", "capture file")
     .option("-s, --sort-column <n>", "column to sort by, 1 to 5", integer, 1)
@@ -140,10 +164,11 @@ export function buildProgram(exit: ExitBox): Command {
         sortColumn: opts.sortColumn,
         maxRows: opts.maxRows,
         temporaryAllocationThreshold: temporaryThreshold(opts),
+        ...stackFlags(opts),
       });
     });
 
-  program.command("tree")
+  withStackOptions(program.command("tree"))
     .description("Show the peak memory usage as a call tree in the terminal")
     .argument("<results>", "capture file")
     .option(
@@ -160,10 +185,11 @@ export function buildProgram(exit: ExitBox): Command {
         capturePath: results,
         biggestAllocs: opts.biggestAllocs,
         temporaryAllocationThreshold: temporaryThreshold(opts),
+        ...stackFlags(opts),
       });
     });
 
-  program.command("transform")
+  withStackOptions(program.command("transform"))
     .description("Write the peak, leaks or temporary allocations in another tool's format")
     .argument("<format>", "gprof2dot, csv, speedscope or pprof")
     .argument("<results>", "capture file")
@@ -184,25 +210,36 @@ export function buildProgram(exit: ExitBox): Command {
         force: opts.force,
         leaks: opts.leaks ?? false,
         temporaryAllocationThreshold: temporaryThreshold(opts),
+        ...stackFlags(opts),
       });
     });
 
-  program.command("diff")
+  withStackOptions(program.command("diff"))
     .description("Show per-location heap growth between two captures")
     .argument("<base>", "the base capture")
     .argument("<new>", "the capture to compare with it")
     .option("--leaks", "compare leaked allocations instead of the peak", false)
     .option("--json", "write the diff as JSON to stdout", false)
     .option("-r, --max-rows <n>", "rows to show (default: every changed location)", positiveInt)
+    .option("--html", "write a differential flame graph page instead (-o names it, -f overwrites)")
+    .option("-o, --output <file>", "with --html: output file (default: memray-diff-<new>.html)")
+    .option("-f, --force", "with --html: overwrite an existing output file", false)
     .action(async (base: string, now: string, opts) => {
       await requireResults(base);
       await requireResults(now);
+      if (opts.html) {
+        const { runDiffHtml } = await import("../../reporters/diff_html.ts");
+        const o = { basePath: base, newPath: now, leaks: opts.leaks, outputPath: opts.output };
+        await runDiffHtml({ ...o, force: opts.force });
+        return;
+      }
       exit.code = await diff({
         basePath: base,
         newPath: now,
         leaks: opts.leaks,
         json: opts.json,
         maxRows: opts.maxRows,
+        ...stackFlags(opts),
       });
     });
 
@@ -217,5 +254,6 @@ export function buildProgram(exit: ExitBox): Command {
       exit.code = await parse({ capturePath: results });
     });
 
+  registerHtmlCommands(program, exit);
   return program;
 }

@@ -7,6 +7,15 @@ import { CliError } from "./errors.ts";
 import type { TransformOptions } from "../../reporters/transform/run_transform.ts";
 import type { TreeOptions } from "../../reporters/tree.ts";
 import type { DiffOptions } from "../../reporters/diff.ts";
+import { ReportStacks } from "../analysis/report_stacks.ts";
+
+/** The stack flags of every report that shows stacks (`--debug-dir`, `--no-debuginfod`). */
+export interface StackFlags {
+  /** Extra debug-file directories, in the order given. */
+  debugDirs?: string[];
+  /** False for `--no-debuginfod` (default true: servers from `DEBUGINFOD_URLS`). */
+  debuginfod?: boolean;
+}
 
 /** Options of `memray stats` (reference §1.3), as `reporters/stats.ts` takes them. */
 export interface StatsOptions {
@@ -21,7 +30,7 @@ export interface StatsOptions {
  * Options of `memray summary` (reference §1.3), as `reporters/summary.ts` takes them;
  * `temporaryAllocationThreshold` (-1 = off) is passed for when the report supports it.
  */
-export interface SummaryOptions {
+export interface SummaryOptions extends StackFlags {
   capturePath: string;
   sortColumn: number;
   maxRows?: number;
@@ -61,6 +70,23 @@ async function runReport<T>(report: Report<T>, options: T): Promise<number> {
   return typeof code === "number" ? code : 0;
 }
 
+/**
+ * Runs a report that shows stacks with one {@link ReportStacks} made from its flags, closed
+ * (symbolizers released) when the report is done, whether it succeeded or not.
+ */
+async function runWithStacks<T extends StackFlags>(
+  report: Report<Omit<T, keyof StackFlags> & { stacks: ReportStacks }>,
+  options: T,
+): Promise<number> {
+  const { debugDirs, debuginfod, ...rest } = options;
+  const stacks = new ReportStacks({ debug_dirs: debugDirs, debuginfod: debuginfod ?? true });
+  try {
+    return await runReport(report, { ...rest, stacks });
+  } finally {
+    stacks.close();
+  }
+}
+
 /** Runs `memray stats` through `reporters/stats.ts` `runStats`. */
 export async function stats(options: StatsOptions): Promise<number> {
   const report = await load<Report<StatsOptions>>(
@@ -73,12 +99,12 @@ export async function stats(options: StatsOptions): Promise<number> {
 
 /** Runs `memray summary` through `reporters/summary.ts` `runSummary`. */
 export async function summary(options: SummaryOptions): Promise<number> {
-  const report = await load<Report<SummaryOptions>>(
+  const report = await load<Report<SummaryOptions & { stacks: ReportStacks }>>(
     "memray summary",
     () => import("../../reporters/summary.ts"),
     "runSummary",
   );
-  return await runReport(report, options);
+  return await runWithStacks(report, options);
 }
 
 /** Runs `memray parse` through `reporters/parse.ts` `runParse`. */
@@ -138,33 +164,33 @@ export async function aggregateCapture(path: string): Promise<void> {
 }
 
 /** Runs `memray transform` through `reporters/transform/run_transform.ts` `runTransform`. */
-export async function transform(options: TransformOptions): Promise<number> {
+export async function transform(options: TransformOptions & StackFlags): Promise<number> {
   const report = await load<Report<TransformOptions>>(
     "memray transform",
     () => import("../../reporters/transform/run_transform.ts"),
     "runTransform",
   );
   // runTransform returns the path it wrote; its status is success.
-  await report(options);
+  await runWithStacks(async (o) => void await report(o), options);
   return 0;
 }
 
 /** Runs `memray tree` through `reporters/tree.ts` `runTree`. */
-export async function tree(options: TreeOptions): Promise<number> {
+export async function tree(options: TreeOptions & StackFlags): Promise<number> {
   const report = await load<Report<TreeOptions>>(
     "memray tree",
     () => import("../../reporters/tree.ts"),
     "runTree",
   );
-  return await runReport(report, options);
+  return await runWithStacks(report, options);
 }
 
 /** Runs `memray diff` through `reporters/diff.ts` `runDiff`. */
-export async function diff(options: DiffOptions): Promise<number> {
+export async function diff(options: DiffOptions & StackFlags): Promise<number> {
   const report = await load<Report<DiffOptions>>(
     "memray diff",
     () => import("../../reporters/diff.ts"),
     "runDiff",
   );
-  return await runReport(report, options);
+  return await runWithStacks(report, options);
 }

@@ -3,6 +3,7 @@ import type { Capture } from "../../lib/capture/reader.ts";
 import type { LocationRecord } from "../../lib/analysis/locations.ts";
 import { ALLOCATOR_NAMES } from "../../lib/capture/records.ts";
 import { recordStack } from "./stacks.ts";
+import { type StackFrames, StackResolver } from "../../lib/analysis/stack_resolver.ts";
 
 /** The file's suffix (memray's `SUFFIX_MAP`). */
 export const CSV_SUFFIX = ".csv";
@@ -20,11 +21,18 @@ export function formatThreadName(capture: Capture, thread_id: number): string {
   return name ? `${hex} (${name})` : hex;
 }
 
-/** Renders records as memray's `render_as_csv`, rows ending in CRLF as Python's csv module. */
-export function renderCsv(capture: Capture, records: readonly LocationRecord[]): string {
+/**
+ * Renders records as memray's `render_as_csv`, rows ending in CRLF as Python's csv module.
+ * `stacks`: the report's resolver (default: the capture's Python stacks).
+ */
+export function renderCsv(
+  capture: Capture,
+  records: readonly LocationRecord[],
+  stacks: StackFrames = StackResolver.python(capture),
+): string {
   const rows = [["allocator", "num_allocations", "size", "tid", "thread_name", "stack_trace"]];
   for (const record of records) {
-    const stack = recordStack(capture, record)
+    const stack = recordStack(stacks, record)
       .map((f) => `${f.function};${f.filename};${f.lineno}`)
       .join("|");
     rows.push([

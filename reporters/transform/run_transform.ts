@@ -6,6 +6,7 @@ import { UsageError } from "../../lib/capture/errors.ts";
 import { readCapture } from "../../lib/capture/reader.ts";
 import { selectSnapshot, SnapshotOptions } from "../../lib/analysis/snapshot.ts";
 import { VERSION } from "../../lib/cli/version.ts";
+import { ReportStacks, withReportStacks } from "../../lib/analysis/report_stacks.ts";
 import { stdoutSink, TextSink } from "../format.ts";
 import { CSV_SUFFIX, renderCsv } from "./csv.ts";
 import { GPROF2DOT_SUFFIX, renderGprof2dot } from "./gprof2dot.ts";
@@ -41,6 +42,8 @@ export interface TransformOptions {
   stdoutIsTerminal?: boolean;
   /** Whether an executable is on PATH (default: a PATH search); for gprof2dot's hint. */
   onPath?: (name: string) => Promise<boolean>;
+  /** The report's stacks (the CLI's `--debug-dir`, `--no-debuginfod`); default: its own. */
+  stacks?: ReportStacks;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -95,16 +98,20 @@ export async function runTransform(options: TransformOptions): Promise<string> {
     ? { mode: "temporary", merge_threads: true, temporary_threshold: threshold }
     : { mode: "high_water_mark", merge_threads: true };
   const { records } = selectSnapshot(capture, selection);
-  if (format === "pprof") {
-    await Deno.writeFile(output, buildPprof(capture, records, { selection: selection.mode }));
-  } else {
+  await withReportStacks(options.stacks, async (report_stacks) => {
+    const stacks = await report_stacks.open(capture);
+    if (format === "pprof") {
+      const profile = buildPprof(capture, records, { selection: selection.mode, stacks });
+      await Deno.writeFile(output, profile);
+      return;
+    }
     const text = format === "csv"
-      ? renderCsv(capture, records)
+      ? renderCsv(capture, records, stacks)
       : format === "gprof2dot"
-      ? renderGprof2dot(capture, records)
-      : renderSpeedscope(capture, records, { exporter: `memray@${VERSION}` });
+      ? renderGprof2dot(capture, records, stacks)
+      : renderSpeedscope(capture, records, { exporter: `memray@${VERSION}`, stacks });
     await Deno.writeTextFile(output, text);
-  }
+  });
   const terminal = options.stdoutIsTerminal ?? Deno.stdout.isTerminal();
   const out = options.stdout ?? stdoutSink;
   // memray's two progress bars leave a blank line each where they cannot erase themselves.

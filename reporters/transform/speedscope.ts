@@ -6,6 +6,7 @@ import type { Capture } from "../../lib/capture/reader.ts";
 import type { LocationRecord } from "../../lib/analysis/locations.ts";
 import { pythonJsonDumps } from "./python_json.ts";
 import { recordStack } from "./stacks.ts";
+import { type StackFrames, StackResolver } from "../../lib/analysis/stack_resolver.ts";
 
 /** The file's suffix (memray's `SUFFIX_MAP`). */
 export const SPEEDSCOPE_SUFFIX = ".speedscope.json";
@@ -23,6 +24,8 @@ interface SpeedscopeFrame {
 export interface SpeedscopeOptions {
   /** The `exporter` field, "<tool>@<version>". */
   exporter: string;
+  /** The report's resolver (default: the capture's Python stacks). */
+  stacks?: StackFrames;
 }
 
 function profile(name: string, unit: string, stacks: number[][], weights: number[]) {
@@ -47,6 +50,7 @@ export function renderSpeedscope(
   records: readonly LocationRecord[],
   options: SpeedscopeOptions,
 ): string {
+  const resolver = options.stacks ?? StackResolver.python(capture);
   const frame_index = new Map<string, number>();
   const frames: SpeedscopeFrame[] = [];
   const sample_index = new Map<string, number>();
@@ -55,7 +59,7 @@ export function renderSpeedscope(
   const counts: number[] = [];
   for (const record of records) {
     const sample: number[] = [];
-    for (const f of recordStack(capture, record).reverse()) {
+    for (const f of recordStack(resolver, record).reverse()) {
       const key = `${f.function}\0${f.filename}\0${f.lineno}`;
       let index = frame_index.get(key);
       if (index === undefined) {

@@ -1,0 +1,96 @@
+/**
+ * The HTML report commands, `memray flamegraph` and `memray table` (reference §1.2), with
+ * memray's flags and their conflicts. Each report module is imported when its command runs.
+ */
+import { type Command, InvalidArgumentError, Option } from "./commander/commander.js";
+import { UsageError } from "./errors.ts";
+import type { ExitBox } from "./program.ts";
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed <= 0) {
+    throw new InvalidArgumentError(`${value} is an invalid positive int value`);
+  }
+  return parsed;
+}
+
+function integer(value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${value} is not an integer`);
+  return Number(value);
+}
+
+/** Adds the flags flamegraph and table share: -o, -f, --leaks, the temporary modes, threads. */
+function selectionOptions(command: Command, reporter: string): Command {
+  return command
+    .argument("<results>", "capture file")
+    .option("-o, --output <file>", `output file (default: memray-${reporter}-<results>.html)`)
+    .option("-f, --force", "overwrite an existing output file", false)
+    .addOption(
+      new Option("--leaks", "show leaked allocations instead of the peak")
+        .conflicts(["temporaryAllocationThreshold", "temporaryAllocations"]),
+    )
+    .addOption(
+      new Option("--temporary-allocation-threshold <n>", "report temporary allocations")
+        .argParser(integer)
+        .default(-1),
+    )
+    .addOption(
+      new Option("--temporary-allocations", "same as --temporary-allocation-threshold 1")
+        .conflicts("temporaryAllocationThreshold"),
+    )
+    .option("--split-threads", "do not merge allocations across threads", false)
+    .option("--max-memory-records <n>", "RSS samples to keep (default 10000)", positiveInt);
+}
+
+function threshold(opts: { temporaryAllocations?: boolean; temporaryAllocationThreshold: number }) {
+  return opts.temporaryAllocations ? 1 : opts.temporaryAllocationThreshold;
+}
+
+/** Registers `flamegraph` and `table` on the program. */
+export function registerHtmlCommands(program: Command, exit: ExitBox): void {
+  selectionOptions(
+    program.command("flamegraph")
+      .description("Generate an HTML flame graph for peak memory usage"),
+    "flamegraph",
+  )
+    .option("--temporal", "a flame graph over time: choose a time range on the memory plot", false)
+    .option("--inverted", "allocating functions at the root, their callers above", false)
+    .action(async (results: string, opts) => {
+      const temporary = threshold(opts);
+      if (opts.temporal && temporary >= 0) {
+        throw new UsageError("Can't create a temporal flame graph of temporary allocations");
+      }
+      const { runFlamegraph } = await import("../../reporters/flamegraph_html.ts");
+      await runFlamegraph({
+        capturePath: results,
+        outputPath: opts.output,
+        force: opts.force,
+        leaks: opts.leaks ?? false,
+        temporaryAllocationThreshold: temporary,
+        temporal: opts.temporal,
+        inverted: opts.inverted,
+        splitThreads: opts.splitThreads,
+        maxMemoryRecords: opts.maxMemoryRecords,
+      });
+      exit.code = 0;
+    });
+
+  selectionOptions(
+    program.command("table")
+      .description("Generate an HTML table with all records in the peak memory usage"),
+    "table",
+  )
+    .action(async (results: string, opts) => {
+      const { runTableHtml } = await import("../../reporters/table_html.ts");
+      await runTableHtml({
+        capturePath: results,
+        outputPath: opts.output,
+        force: opts.force,
+        leaks: opts.leaks ?? false,
+        temporaryAllocationThreshold: threshold(opts),
+        splitThreads: opts.splitThreads,
+        maxMemoryRecords: opts.maxMemoryRecords,
+      });
+      exit.code = 0;
+    });
+}
