@@ -56,6 +56,8 @@ pub fn build(b: *std.Build) void {
         .link_libc = true,
         .pic = true,
     });
+    // The symbolizer (native/symbolize/) is its own module; lib.zig exports its C ABI.
+    report.addImport("symbolize", symbolizeModule(b, target, optimize));
     const report_lib = b.addLibrary(.{
         .name = "memrayd_report",
         .linkage = .dynamic,
@@ -65,11 +67,73 @@ pub fn build(b: *std.Build) void {
     report_lib.build_id = .fast;
     b.installArtifact(report_lib);
 
+    // libc: the fold (memrayd_fold_capture) allocates with its malloc.
     const report_tests = b.addTest(.{ .root_module = b.createModule(.{
         .root_source_file = b.path("native/report/lib.zig"),
         .target = b.graph.host,
         .optimize = optimize,
+        .link_libc = true,
     }) });
+    report_tests.root_module.addImport("symbolize", symbolizeModule(b, b.graph.host, optimize));
     const test_report = b.step("test-report", "Run the report library's unit tests");
     test_report.dependOn(&b.addRunArtifact(report_tests).step);
+
+    // `zig build bench-fold -Doptimize=ReleaseFast -- CAPTURE`: the native fold's CPU time alone.
+    const fold_bench = b.addExecutable(.{ .name = "fold_bench", .root_module = b.createModule(.{
+        .root_source_file = b.path("native/report/fold_bench.zig"),
+        .target = b.graph.host,
+        .optimize = optimize,
+        .link_libc = true,
+    }) });
+    const run_fold_bench = b.addRunArtifact(fold_bench);
+    if (b.args) |args| run_fold_bench.addArgs(args);
+    b.step("bench-fold", "Time the native fold on an uncompressed capture").dependOn(&run_fold_bench.step);
+
+    const symbolize_tests = b.addTest(.{ .root_module = symbolizeModule(b, b.graph.host, optimize) });
+    const test_symbolize = b.step("test-symbolize", "Run the symbolizer's unit tests (native/symbolize)");
+    test_symbolize.dependOn(&b.addRunArtifact(symbolize_tests).step);
+}
+
+/// native/symbolize/ as a module, with libc++abi's demangler (`__cxa_demangle`, compiled alone
+/// from Zig's libc++abi sources: linking all of libc++ would export operator new/delete).
+fn symbolizeModule(b: *std.Build, target: std.Build.ResolvedTarget, optimize: std.builtin.OptimizeMode) *std.Build.Module {
+    const module = b.createModule(.{
+        .root_source_file = b.path("native/symbolize/root.zig"),
+        .target = target,
+        .optimize = optimize,
+        .link_libc = true,
+        .pic = true,
+    });
+    const zig_lib = b.graph.zig_lib_directory.path orelse ".";
+    module.addIncludePath(.{ .cwd_relative = b.pathJoin(&.{ zig_lib, "libcxxabi", "include" }) });
+    // -I, not -isystem: libc++ headers must come before the libc ones Zig adds.
+    module.addIncludePath(.{ .cwd_relative = b.pathJoin(&.{ zig_lib, "libcxx", "include" }) });
+    // The libc++ configuration `zig c++` passes (Zig ships no __config_site); header-only use.
+    module.addCSourceFile(.{
+        .file = .{ .cwd_relative = b.pathJoin(&.{ zig_lib, "libcxxabi", "src", "cxa_demangle.cpp" }) },
+        .flags = &.{
+            "-std=c++17",
+            "-fno-exceptions",
+            "-fno-rtti",
+            "-fvisibility=hidden",
+            "-DNDEBUG",
+            "-nostdinc++",
+            "-D_LIBCPP_ABI_VERSION=1",
+            "-D_LIBCPP_ABI_NAMESPACE=__1",
+            "-D_LIBCPP_HAS_THREADS=1",
+            "-D_LIBCPP_HAS_MONOTONIC_CLOCK",
+            "-D_LIBCPP_HAS_TERMINAL",
+            "-D_LIBCPP_HAS_MUSL_LIBC=0",
+            "-D_LIBCXXABI_DISABLE_VISIBILITY_ANNOTATIONS",
+            "-D_LIBCPP_DISABLE_VISIBILITY_ANNOTATIONS",
+            "-D_LIBCPP_HAS_VENDOR_AVAILABILITY_ANNOTATIONS=0",
+            "-D_LIBCPP_HAS_LOCALIZATION",
+            "-D_LIBCPP_HAS_UNICODE",
+            "-D_LIBCPP_HAS_WIDE_CHARACTERS",
+            "-D_LIBCPP_HAS_NO_STD_MODULES",
+            "-D_LIBCPP_PSTL_BACKEND_SERIAL",
+            "-D_LIBCPP_HARDENING_MODE=_LIBCPP_HARDENING_MODE_NONE",
+        },
+    });
+    return module;
 }

@@ -15,7 +15,7 @@ import { CliError } from "./cli/errors.ts";
 import { locateNativeLib, NativeLibSources, REPORT_LIB } from "./native_lib.ts";
 
 /** The ABI version this module speaks (native/report/lib.zig `abi_version`). */
-export const REPORT_ABI_VERSION = 2;
+export const REPORT_ABI_VERSION = 6;
 
 const SYMBOLS = {
   memrayd_report_abi_version: { parameters: [], result: "u32" },
@@ -27,6 +27,33 @@ const SYMBOLS = {
     result: "i64",
   },
   memrayd_compress_capture: { parameters: ["buffer", "buffer"], result: "i64" },
+  // Nonblocking: it runs on a worker thread while the caller draws progress.
+  memrayd_fold_capture: {
+    parameters: ["buffer", "usize", "u32", "u32", "u32", "buffer"],
+    result: "pointer",
+    nonblocking: true,
+  },
+  memrayd_fold_free: { parameters: ["pointer"], result: "void" },
+  memrayd_lz4_file_content_size: { parameters: ["buffer"], result: "i64" },
+  memrayd_lz4_decompress_file: { parameters: ["buffer", "buffer", "usize"], result: "i64" },
+  // The symbolizer (native/symbolize/api.zig), wrapped by NativeSymbolizerCalls below.
+  memrayd_sym_create: { parameters: ["buffer", "usize"], result: "pointer" },
+  memrayd_sym_destroy: { parameters: ["pointer"], result: "void" },
+  memrayd_sym_add_debug_file: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "usize"],
+    result: "i64",
+  },
+  memrayd_sym_open_module: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "usize"],
+    result: "i64",
+  },
+  memrayd_sym_module_info: { parameters: ["pointer", "u32", "buffer", "usize"], result: "i64" },
+  memrayd_sym_symbolize: {
+    parameters: ["pointer", "u32", "buffer", "usize", "buffer", "usize", "buffer"],
+    result: "i64",
+  },
+  memrayd_sym_string_count: { parameters: ["pointer"], result: "i64" },
+  memrayd_sym_strings: { parameters: ["pointer", "u32", "buffer", "usize"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Negative results of the native functions (native/report/lib.zig). */
@@ -37,6 +64,7 @@ const ERROR_SIZE_UNKNOWN = -4;
 const ERROR_OUT_OF_MEMORY = -5;
 const ERROR_NEEDS_DECODING = -6;
 const ERROR_IO = -7;
+const ERROR_NOT_LZ4 = -8;
 
 /** Thrown when the native code refuses its input. The message is one line. */
 export class ReportLibError extends Error {
@@ -214,6 +242,177 @@ export function compressCaptureFile(
   return size;
 }
 
+/** Options for {@link lz4DecompressFile}. */
+export interface DecompressFileOptions {
+  /** Refuse to produce more than this many bytes (default 64 GiB, a guard against garbage). */
+  max_output_bytes?: number;
+  /** The library to use (default: the one {@link loadReportLib} loaded). */
+  lib?: ReportLib;
+}
+
+/**
+ * Decodes the LZ4 frames of the file at `path`, which is mapped by the native code: the
+ * compressed bytes never enter JavaScript's memory. Returns undefined when the file does not start
+ * with an LZ4 frame (read it as it is). Throws {@link ReportLibError} when it cannot be opened,
+ * its frames lack a content size, or they are damaged. Synchronous.
+ */
+export function lz4DecompressFile(
+  path: string,
+  options: DecompressFileOptions = {},
+): Uint8Array | undefined {
+  const { symbols } = options.lib ?? defaultLib();
+  const max = options.max_output_bytes ?? 64 * 2 ** 30;
+  const c_path = cString(path);
+  const known = Number(symbols.memrayd_lz4_file_content_size(c_path));
+  if (known === ERROR_NOT_LZ4) return undefined;
+  if (known < 0) throw nativeError(`decompress ${path}`, known);
+  if (known > max) {
+    throw new ReportLibError(`Cannot decompress ${path}: it decodes to more than ${max} bytes`);
+  }
+  const output = new Uint8Array(known);
+  const size = Number(symbols.memrayd_lz4_decompress_file(c_path, output, BigInt(known)));
+  if (size < 0) throw nativeError(`decompress ${path}`, size);
+  return output.subarray(0, size);
+}
+
+/** Where a capture's chunks are (from its parsed header), for {@link foldCapture}. */
+export interface FoldLayout {
+  header_size_bytes: number;
+  /** Live layout: every chunk's span (0 when packed). */
+  chunk_size_bytes: number;
+  packed: boolean;
+}
+
+/** Options for {@link foldCapture}. */
+export interface FoldOptions {
+  /** Group the peak's locations across threads (thread 0 in the key). Default false. */
+  merge_threads?: boolean;
+  /** Called about every 100 ms while folding with the share of chunk bytes decoded (0..1). */
+  onProgress?: (fraction: number) => void;
+  /** The library to use (default: the one {@link loadReportLib} loaded). */
+  lib?: ReportLib;
+}
+
+/**
+ * What the native fold of a capture's events returns (native/report/fold_result.zig): totals,
+ * and compact arrays from which lib/capture/native_fold.ts builds what the TypeScript scan would.
+ */
+export interface CaptureFold {
+  event_count: number;
+  alloc_count: number;
+  alloc_bytes: number;
+  peak_bytes: number;
+  /** Index of the peak's event among all events in seq order; -1 without events. */
+  peak_index: number;
+  end_heap_bytes: number;
+  /** A chunk was cut off by the end of the file (a crash). */
+  cut_off: boolean;
+  /** Thread ids in order of each thread's first chunk (the sampler's included). */
+  threads: Uint32Array;
+  /** Triples: offset, thread id, seq of the CODE, THREAD_NAME, THREAD_INFO, RSS, MODULES records. */
+  cold_records: Float64Array;
+  /** Triples per Python frame id: code id, is_entry, instruction offset. */
+  py_frames: Float64Array;
+  /** Pairs per Python stack node from 1 on: parent node, frame id. */
+  py_tree: Int32Array;
+  /** Instruction pointer per native frame id. */
+  native_ips: Float64Array;
+  /** Pairs per native stack node from 1 on: parent node, frame id. */
+  native_tree: Int32Array;
+  /** Triples in order of first allocation: Python stack node, bytes, count. */
+  stats_nodes: Float64Array;
+  /** Pairs in order of first allocation: requested size, count. */
+  stats_sizes: Float64Array;
+  /** Pairs in order of first allocation: allocator kind, count. */
+  stats_kinds: Float64Array;
+  /**
+   * Sextuples per location live at the peak, in order of first allocation: Python stack node,
+   * native stack node, thread id, allocator kind (both of the first allocation), bytes, count.
+   */
+  peak_locations: Float64Array;
+}
+
+const FOLD_SCALARS = 8;
+const FOLD_ARRAYS = [
+  ["threads", Uint32Array],
+  ["cold_records", Float64Array],
+  ["py_frames", Float64Array],
+  ["py_tree", Int32Array],
+  ["native_ips", Float64Array],
+  ["native_tree", Int32Array],
+  ["stats_nodes", Float64Array],
+  ["stats_sizes", Float64Array],
+  ["stats_kinds", Float64Array],
+  ["peak_locations", Float64Array],
+] as const;
+
+/**
+ * Decodes the events of an uncompressed capture of ours and folds them, in native code on a
+ * worker thread, into what `stats` and the peak snapshot need, in one pass. Resolves to undefined
+ * when the capture needs the TypeScript scan (lib/capture/event_scan.ts): one it rejects, which
+ * it then reports with its own message. Rejects with {@link ReportLibError} when memory runs out.
+ * `bytes` must not change until it settles.
+ */
+export async function foldCapture(
+  bytes: Uint8Array,
+  layout: FoldLayout,
+  options: FoldOptions = {},
+): Promise<CaptureFold | undefined> {
+  const { symbols } = options.lib ?? defaultLib();
+  const flags = (layout.packed ? 1 : 0) | (options.merge_threads ? 2 : 0);
+  // [0] chunk bytes decoded, [1] all of them: written by the worker thread, read here.
+  const progress = new BigUint64Array(2);
+  const onProgress = options.onProgress;
+  const timer = onProgress === undefined ? undefined : setInterval(() => {
+    const total = Number(progress[1]);
+    onProgress(total > 0 ? Number(progress[0]) / total : 0);
+  }, 100);
+  let result: Deno.PointerValue;
+  try {
+    result = await symbols.memrayd_fold_capture(
+      bytes,
+      BigInt(bytes.length),
+      layout.header_size_bytes,
+      layout.chunk_size_bytes,
+      flags,
+      progress,
+    );
+  } finally {
+    clearInterval(timer);
+  }
+  if (result === null) throw nativeError("fold the capture's events", ERROR_OUT_OF_MEMORY);
+  try {
+    const view = new Deno.UnsafePointerView(result);
+    const scalar = (i: number) => view.getFloat64(8 * i);
+    const status = scalar(0);
+    if (status === ERROR_CORRUPT) return undefined;
+    if (status !== 0) throw nativeError("fold the capture's events", status);
+    const arrays: Record<string, unknown> = {};
+    FOLD_ARRAYS.forEach(([name, Type], i) => {
+      const at = 8 * FOLD_SCALARS + 16 * i;
+      const byte_length = Number(view.getBigUint64(at + 8));
+      const array = new Type(byte_length / Type.BYTES_PER_ELEMENT);
+      const pointer = view.getPointer(at);
+      if (byte_length > 0 && pointer !== null) {
+        new Deno.UnsafePointerView(pointer).copyInto(array);
+      }
+      arrays[name] = array;
+    });
+    return {
+      event_count: scalar(1),
+      alloc_count: scalar(2),
+      alloc_bytes: scalar(3),
+      peak_bytes: scalar(4),
+      peak_index: scalar(5),
+      end_heap_bytes: scalar(6),
+      cut_off: scalar(7) !== 0,
+      ...arrays,
+    } as CaptureFold;
+  } finally {
+    symbols.memrayd_fold_free(result);
+  }
+}
+
 function cString(text: string): Uint8Array {
   if (text.includes("\0")) throw new ReportLibError(`Cannot use the path ${text}: it holds a NUL`);
   return new TextEncoder().encode(`${text}\0`);
@@ -228,6 +427,135 @@ function nativeError(action: string, code: number): ReportLibError {
     [ERROR_OUT_OF_MEMORY]: "out of memory",
     [ERROR_NEEDS_DECODING]: "its records need decoding",
     [ERROR_IO]: "a file cannot be opened, mapped or written",
+    [ERROR_NOT_LZ4]: "it is not an LZ4 frame",
   }[code] ?? `error code ${code}`;
   return new ReportLibError(`Cannot ${action}: ${reason}`);
+}
+
+/** Options for {@link openNativeSymbolizer}. */
+export interface NativeSymbolizerOptions {
+  /** The library to use (default: the one {@link loadReportLib} loaded). */
+  lib?: ReportLib;
+}
+
+/**
+ * Typed calls into one native symbolizer (native/symbolize/api.zig). lib/native/symbolizer.ts
+ * builds the report-facing `Symbolizer` on these; use that instead.
+ */
+export interface NativeSymbolizerCalls {
+  /** Registers a debug file for a build-id; modules opened later use it. */
+  addDebugFile(buildId: Uint8Array, path: string): void;
+  /** The index of the module file (opened once); unreadable files get one too. */
+  openModule(path: string, buildId: Uint8Array): number;
+  /** Flags (bit0 symbols, bit1 DWARF), the debug file used ("" if none) and a note ("" if none). */
+  moduleInfo(module: number): { flags: number; debug_file: string; note: string };
+  /**
+   * Symbolizes `addresses` from `start`: fills `out` with per address a frame count then
+   * (function id, file id, line, flags) per frame. Returns addresses done and words used.
+   */
+  symbolize(
+    module: number,
+    addresses: BigUint64Array,
+    start: number,
+    out: Uint32Array,
+  ): { done: number; words: number };
+  /** Strings with ids `first`, `first + 1`, ... up to the current count. */
+  stringsFrom(first: number): string[];
+  /** Frees the native symbolizer; later calls are undefined behaviour. */
+  close(): void;
+}
+
+/** Creates a native symbolizer searching `debugDirs` (then /usr/lib/debug) for debug files. */
+export function openNativeSymbolizer(
+  debugDirs: readonly string[],
+  options: NativeSymbolizerOptions = {},
+): NativeSymbolizerCalls {
+  const { symbols } = options.lib ?? defaultLib();
+  const encoder = new TextEncoder();
+  const dirs = encoder.encode(debugDirs.map((dir) => dir.replaceAll("\0", "")).join("\0"));
+  const handle = symbols.memrayd_sym_create(dirs, BigInt(dirs.length));
+  if (handle === null) throw nativeError("create a symbolizer", ERROR_OUT_OF_MEMORY);
+  const used = new BigUint64Array(1);
+  let stringBuffer = new Uint8Array(1 << 16);
+  const decoder = new TextDecoder();
+  return {
+    addDebugFile(buildId, path) {
+      const bytes = encoder.encode(path);
+      const code = Number(symbols.memrayd_sym_add_debug_file(
+        handle,
+        buildId,
+        BigInt(buildId.length),
+        bytes,
+        BigInt(bytes.length),
+      ));
+      if (code < 0) throw nativeError(`register the debug file ${path}`, code);
+    },
+    openModule(path, buildId) {
+      const bytes = encoder.encode(path);
+      const index = Number(symbols.memrayd_sym_open_module(
+        handle,
+        bytes,
+        BigInt(bytes.length),
+        buildId,
+        BigInt(buildId.length),
+      ));
+      if (index < 0) throw nativeError(`open the module ${path}`, index);
+      return index;
+    },
+    moduleInfo(module) {
+      const needed = Number(symbols.memrayd_sym_module_info(handle, module, null, 0n));
+      if (needed < 0) throw nativeError("read a module's symbol information", needed);
+      const out = new Uint8Array(needed);
+      Number(symbols.memrayd_sym_module_info(handle, module, out, BigInt(needed)));
+      const view = new DataView(out.buffer);
+      const pathLength = view.getUint32(4, true);
+      const noteLength = view.getUint32(8, true);
+      return {
+        flags: view.getUint32(0, true),
+        debug_file: decoder.decode(out.subarray(12, 12 + pathLength)),
+        note: decoder.decode(out.subarray(12 + pathLength, 12 + pathLength + noteLength)),
+      };
+    },
+    symbolize(module, addresses, start, out) {
+      const rest = addresses.subarray(start);
+      const done = Number(symbols.memrayd_sym_symbolize(
+        handle,
+        module,
+        rest,
+        BigInt(rest.length),
+        out,
+        BigInt(out.length),
+        used,
+      ));
+      if (done < 0) throw nativeError("symbolize addresses", done);
+      return { done, words: Number(used[0]) };
+    },
+    stringsFrom(first) {
+      const count = Number(symbols.memrayd_sym_string_count(handle));
+      const result: string[] = [];
+      // Each call writes as many strings as fit; a string larger than the buffer doubles it.
+      for (let next = first; next < count;) {
+        const written = Number(
+          symbols.memrayd_sym_strings(handle, next, stringBuffer, BigInt(stringBuffer.length)),
+        );
+        if (written === ERROR_OUTPUT_FULL) {
+          stringBuffer = new Uint8Array(stringBuffer.length * 2);
+          continue;
+        }
+        if (written <= 0) throw nativeError("read symbol names", written < 0 ? written : -2);
+        const view = new DataView(stringBuffer.buffer);
+        let position = 0;
+        for (let i = 0; i < written; i++) {
+          const length = view.getUint32(position, true);
+          result.push(decoder.decode(stringBuffer.subarray(position + 4, position + 4 + length)));
+          position += 4 + length;
+        }
+        next += written;
+      }
+      return result;
+    },
+    close() {
+      symbols.memrayd_sym_destroy(handle);
+    },
+  };
 }

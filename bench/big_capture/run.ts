@@ -1,8 +1,10 @@
 /**
  * The big-capture benchmark (issue 4): makes the ~10 M-allocation workload (make.py) with our
  * tool and with memray 1.20, then times, side by side, our `stats` and `summary` (the peak
- * snapshot) against memray's `stats`, and our reader on memray's capture. Wall time and peak RSS
- * come from GNU time; each cell is the median of `--repeat` runs.
+ * snapshot) against memray's `stats`, and our reader on memray's capture. Wall time, CPU time
+ * (user + system: steadier than wall time on a busy machine) and peak RSS come from GNU time;
+ * each cell is the median of `--repeat` runs. The report library used is the one `main.ts` finds
+ * (`MEMRAY_DENO_REPORT_LIB` overrides it; build it with `-Doptimize=ReleaseFast`).
  *
  *   .tools/bin/deno run -A bench/big_capture/run.ts [--repeat 3] [--dir /tmp/big] [--keep]
  *   [--allocations N]
@@ -24,21 +26,22 @@ const memray_capture = `${dir}/memray.bin`;
 
 interface Sample {
   seconds: number;
+  cpu_seconds: number;
   max_rss_kb: number;
 }
 
 /** Runs a command under GNU time; stdout is discarded. */
 async function timed(cmd: string[]): Promise<Sample> {
   const out = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%e %M", ...cmd],
+    args: ["-f", "%e %U %S %M", ...cmd],
     stdout: "null",
     stderr: "piped",
     cwd: dir,
   }).output();
   const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
   if (!out.success) throw new Error(`${cmd.join(" ")} failed:\n${lines.join("\n")}`);
-  const [seconds, rss] = lines[lines.length - 1].split(" ").map(Number);
-  return { seconds, max_rss_kb: rss };
+  const [seconds, user, system, rss] = lines[lines.length - 1].split(" ").map(Number);
+  return { seconds, cpu_seconds: user + system, max_rss_kb: rss };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -103,11 +106,18 @@ for (let r = 0; r < repeat; r++) {
   }
 }
 const base = median(results.get(cases[0][0])!.map((s) => s.seconds));
-console.log(`\n| command | wall s (median of ${repeat}) | vs memray stats | peak RSS MiB |`);
-console.log("| --- | --- | --- | --- |");
+console.log(
+  `\n| command | wall s (median of ${repeat}) | vs memray stats | CPU s | peak RSS MiB |`,
+);
+console.log("| --- | --- | --- | --- | --- |");
 for (const [name] of cases) {
   const ss = results.get(name)!;
   const t = median(ss.map((s) => s.seconds));
+  const cpu = median(ss.map((s) => s.cpu_seconds));
   const rss = median(ss.map((s) => s.max_rss_kb)) / 1024;
-  console.log(`| ${name} | ${t.toFixed(2)} | ${(t / base).toFixed(2)}x | ${rss.toFixed(0)} |`);
+  console.log(
+    `| ${name} | ${t.toFixed(2)} | ${(t / base).toFixed(2)}x | ${cpu.toFixed(2)} | ${
+      rss.toFixed(0)
+    } |`,
+  );
 }

@@ -38,10 +38,27 @@ export interface EventRun extends EventRows {
 const SMALL_SIZES = 1 << 16;
 
 /**
+ * The totals {@link finishStatistics} reads: a {@link StatsAccumulator}'s, or the native fold's
+ * (lib/analysis/streaming.ts).
+ */
+export interface StatsTotals {
+  /** Allocations and their bytes. */
+  readonly total: number;
+  readonly bytes: number;
+  readonly peak_bytes: number;
+  /** Events folded, deallocations included. */
+  readonly events: number;
+  sizeCounts(): Map<number, number>;
+  allocatorCounts(): Map<string, number>;
+  /** [Python stack node, bytes, count], in order of first allocation. */
+  nodes(): [number, number, number][];
+}
+
+/**
  * Folds events, in seq order, into the totals {@link finishStatistics} needs: state bounded by the
  * distinct sizes, stacks and live allocations, whatever the number of events.
  */
-export class StatsAccumulator {
+export class StatsAccumulator implements StatsTotals {
   total = 0;
   bytes = 0;
   #small_sizes = new Float64Array(SMALL_SIZES);
@@ -151,7 +168,7 @@ export function computeStatistics(capture: Capture, num_largest: number): Statis
 /** Resolves an accumulator's stack nodes to locations and modules (once per node). */
 export function finishStatistics(
   capture: CaptureInfo,
-  acc: StatsAccumulator,
+  acc: StatsTotals,
   num_largest: number,
 ): Statistics {
   const loc_size = new Map<string, [Location, number, number]>();

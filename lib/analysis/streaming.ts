@@ -1,22 +1,105 @@
 /**
  * Reports over a capture without keeping its events: `stats` and the peak snapshot fold the
- * events, streamed in seq order ({@link scanEvents}), into state bounded by the distinct stacks
- * and the live allocations. memray 1.20 captures and aggregated captures go through the full
- * reader instead (the latter hold no events to stream).
+ * events, in seq order, into state bounded by the distinct stacks and the live allocations. The
+ * fold runs natively in one pass when the report library loads (lib/capture/native_fold.ts);
+ * otherwise, or for a capture the native fold leaves to it, the events are streamed by
+ * {@link scanEvents} and folded here. memray 1.20 captures and aggregated captures go through
+ * the full reader instead (the latter hold no events to stream).
  */
 import { CaptureInfo, EventBatch, scanEvents } from "../capture/event_scan.ts";
+import { foldNative, NativeFoldResult } from "../capture/native_fold.ts";
 import { openCapture, OpenedCapture } from "../capture/open.ts";
+import { ALLOCATOR_NAMES } from "../capture/records.ts";
+import { CaptureFold, loadReportLib, ReportLib } from "../ffi.ts";
 import { ProgressBar } from "../capture/progress.ts";
 import { readCaptureBytes } from "../capture/reader.ts";
 import { LiveTable } from "./live_table.ts";
 import { groupColumns, type LocationRecord } from "./locations.ts";
 import { selectSnapshot, Snapshot } from "./snapshot.ts";
-import { computeStatistics, finishStatistics, Statistics, StatsAccumulator } from "./stats.ts";
+import {
+  computeStatistics,
+  finishStatistics,
+  Statistics,
+  StatsAccumulator,
+  StatsTotals,
+} from "./stats.ts";
 
 /** Options of the streaming reports. */
 export interface StreamOptions {
   /** Show a progress bar on stderr (terminal only, after 1 s); default true. */
   progress?: boolean;
+  /**
+   * Fold natively through the report library when it loads (default true); false always takes
+   * the TypeScript scan (the fallback, and the reference the native fold is tested against).
+   */
+  native?: boolean;
+}
+
+/** The report library, unless `options` says no or it cannot be loaded. */
+async function nativeLib(options: StreamOptions): Promise<ReportLib | undefined> {
+  if (options.native === false) return undefined;
+  return await loadReportLib().catch(() => undefined);
+}
+
+/** Folds `opened` natively; undefined when the TypeScript scan must do it. */
+async function foldOpened(
+  opened: OpenedCapture,
+  lib: ReportLib | undefined,
+  merge_threads: boolean,
+  progress: ProgressBar,
+): Promise<NativeFoldResult | undefined> {
+  if (lib === undefined) return undefined;
+  return await foldNative(opened.bytes, opened.header!, opened.path, {
+    lib,
+    merge_threads,
+    compressed: opened.compressed,
+    onProgress: (f) => progress.update(f),
+  });
+}
+
+/** The native fold's totals as {@link finishStatistics} reads them. */
+function foldTotals(fold: CaptureFold): StatsTotals {
+  return {
+    total: fold.alloc_count,
+    bytes: fold.alloc_bytes,
+    peak_bytes: fold.peak_bytes,
+    events: fold.event_count,
+    sizeCounts: () => {
+      const out = new Map<number, number>();
+      const a = fold.stats_sizes;
+      for (let i = 0; i < a.length; i += 2) out.set(a[i], a[i + 1]);
+      return out;
+    },
+    allocatorCounts: () => {
+      const out = new Map<string, number>();
+      const a = fold.stats_kinds;
+      for (let i = 0; i < a.length; i += 2) out.set(ALLOCATOR_NAMES[a[i]], a[i + 1]);
+      return out;
+    },
+    nodes: () => {
+      const out: [number, number, number][] = [];
+      const a = fold.stats_nodes;
+      for (let i = 0; i < a.length; i += 3) out.push([a[i], a[i + 1], a[i + 2]]);
+      return out;
+    },
+  };
+}
+
+/** The native fold's locations live at the peak. */
+function foldPeak(fold: CaptureFold): Snapshot {
+  const records: LocationRecord[] = [];
+  const a = fold.peak_locations;
+  for (let i = 0; i < a.length; i += 6) {
+    records.push({
+      py_stack: a[i],
+      native_stack: a[i + 1],
+      thread_id: a[i + 2],
+      allocator: a[i + 3],
+      size_bytes: a[i + 4],
+      count: a[i + 5],
+    });
+  }
+  return { records, heap_bytes: fold.peak_bytes };
 }
 
 function bar(options: StreamOptions, label: string): ProgressBar {
@@ -29,16 +112,24 @@ export async function streamStatistics(
   num_largest: number,
   options: StreamOptions = {},
 ): Promise<{ capture: CaptureInfo; stats: Statistics | undefined }> {
-  const opened = await openCapture(path);
+  const lib = await nativeLib(options);
+  const opened = await openCapture(path, { lib });
   if (opened.header === undefined || opened.header.aggregated) {
     const capture = readCaptureBytes(opened.bytes, path);
     // Aggregated captures have no statistics; the caller refuses them.
     const stats = capture.header.aggregated ? undefined : computeStatistics(capture, num_largest);
     return { capture, stats };
   }
-  const acc = new StatsAccumulator();
   const progress = bar(options, "Computing statistics");
   try {
+    const folded = await foldOpened(opened, lib, false, progress);
+    if (folded !== undefined) {
+      return {
+        capture: folded.capture,
+        stats: finishStatistics(folded.capture, foldTotals(folded.fold), num_largest),
+      };
+    }
+    const acc = new StatsAccumulator();
     const { capture } = scanEvents(opened.bytes, opened.header, path, {
       compressed: opened.compressed,
       onBatch: (batch) => acc.add(batch),
@@ -51,14 +142,16 @@ export async function streamStatistics(
 }
 
 /**
- * The high-water-mark snapshot of a capture file (memray's peak): a first pass finds the peak, a
- * second replays up to it and groups the allocations live there by location.
+ * The high-water-mark snapshot of a capture file (memray's peak). Natively in one pass; the
+ * TypeScript fallback finds the peak in a first pass, replays up to it in a second and groups
+ * the allocations live there by location.
  */
 export async function streamPeakSnapshot(
   path: string,
   options: StreamOptions & { merge_threads: boolean },
 ): Promise<{ capture: CaptureInfo; snapshot: Snapshot }> {
-  const opened = await openCapture(path);
+  const lib = await nativeLib(options);
+  const opened = await openCapture(path, { lib });
   if (opened.header === undefined || opened.header.aggregated) {
     const capture = readCaptureBytes(opened.bytes, path);
     const snapshot = selectSnapshot(capture, {
@@ -69,6 +162,8 @@ export async function streamPeakSnapshot(
   }
   const progress = bar(options, "Finding the peak");
   try {
+    const folded = await foldOpened(opened, lib, options.merge_threads, progress);
+    if (folded !== undefined) return { capture: folded.capture, snapshot: foldPeak(folded.fold) };
     return peakOfOpened(opened, options.merge_threads, (f) => progress.update(f));
   } finally {
     progress.done();

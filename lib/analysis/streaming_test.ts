@@ -71,42 +71,46 @@ const captures: [string, () => Uint8Array][] = [
   ["mixed, LZ4", () => encodeLz4Frame(mixedCapture())],
 ];
 
+// `native`: the report library's one-pass fold (the default), or the TypeScript scan.
 for (const [name, make] of captures) {
-  Deno.test(`streamed stats equal the in-memory ones: ${name}`, async () => {
-    const bytes = make();
-    const full = readCaptureBytes(bytes, "x.bin");
-    const expected = computeStatistics(full, 5);
-    const { stats } = await withFile(
-      bytes,
-      (path) => streamStatistics(path, 5, { progress: false }),
-    );
-    assertEquals(stats, expected);
-  });
-
-  Deno.test(`streamed peak snapshot equals the in-memory one: ${name}`, async () => {
-    const bytes = make();
-    const full = readCaptureBytes(bytes, "x.bin");
-    for (const merge_threads of [true, false]) {
-      const expected = selectSnapshot(full, { mode: "high_water_mark", merge_threads });
-      const got = await withFile(
+  for (const native of [true, false]) {
+    const how = native ? "native fold" : "TypeScript scan";
+    Deno.test(`streamed stats equal the in-memory ones (${how}): ${name}`, async () => {
+      const bytes = make();
+      const full = readCaptureBytes(bytes, "x.bin");
+      const expected = computeStatistics(full, 5);
+      const { stats } = await withFile(
         bytes,
-        (path) => streamPeakSnapshot(path, { merge_threads, progress: false }),
+        (path) => streamStatistics(path, 5, { progress: false, native }),
       );
-      assertEquals(got.snapshot.heap_bytes, expected.heap_bytes);
-      // Node ids are the scan's own: compare what they resolve to.
-      const show = (c: typeof full | typeof got.capture, rs: typeof expected.records) =>
-        rs.map((r) => ({
-          ...r,
-          py_stack: c.python.frames(r.py_stack, false),
-          native_stack: c.native.tree.frames(r.native_stack),
-        }));
-      assertEquals(show(got.capture, got.snapshot.records), show(full, expected.records));
-      assertEquals(
-        functionTotals(got.capture, got.snapshot.records),
-        functionTotals(full, expected.records),
-      );
-    }
-  });
+      assertEquals(stats, expected);
+    });
+
+    Deno.test(`streamed peak snapshot equals the in-memory one (${how}): ${name}`, async () => {
+      const bytes = make();
+      const full = readCaptureBytes(bytes, "x.bin");
+      for (const merge_threads of [true, false]) {
+        const expected = selectSnapshot(full, { mode: "high_water_mark", merge_threads });
+        const got = await withFile(
+          bytes,
+          (path) => streamPeakSnapshot(path, { merge_threads, progress: false, native }),
+        );
+        assertEquals(got.snapshot.heap_bytes, expected.heap_bytes);
+        // Node ids are the scan's own: compare what they resolve to.
+        const show = (c: typeof full | typeof got.capture, rs: typeof expected.records) =>
+          rs.map((r) => ({
+            ...r,
+            py_stack: c.python.frames(r.py_stack, false),
+            native_stack: c.native.tree.frames(r.native_stack),
+          }));
+        assertEquals(show(got.capture, got.snapshot.records), show(full, expected.records));
+        assertEquals(
+          functionTotals(got.capture, got.snapshot.records),
+          functionTotals(full, expected.records),
+        );
+      }
+    });
+  }
 }
 
 Deno.test("a scan batch never exceeds its size and stops when asked", () => {

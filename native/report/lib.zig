@@ -7,9 +7,11 @@ const assert = std.debug.assert;
 const frame = @import("lz4_frame.zig");
 const block = @import("lz4_block.zig");
 const capture_pack = @import("capture_pack.zig");
+const fold_result = @import("fold_result.zig");
+const file_decompress = @import("file_decompress.zig");
 
 /// Bumped whenever a signature or an error code changes; lib/ffi.ts refuses other versions.
-pub const abi_version: u32 = 2;
+pub const abi_version: u32 = 6;
 
 /// Error codes (negative results). Keep in step with lib/ffi.ts.
 pub const error_output_full: i64 = -1;
@@ -21,6 +23,15 @@ pub const error_out_of_memory: i64 = -5;
 pub const error_needs_decoding: i64 = -6;
 /// Opening, mapping or writing a file failed.
 pub const error_io: i64 = -7;
+/// The file does not start with an LZ4 frame (memrayd_lz4_file_content_size).
+pub const error_not_lz4: i64 = -8;
+
+/// The symbolizer's functions (memrayd_sym_*, native/symbolize/api.zig).
+const symbolize = @import("symbolize");
+
+comptime {
+    symbolize.api.exportSymbols();
+}
 
 comptime {
     @export(&memrayd_report_abi_version, .{ .name = "memrayd_report_abi_version" });
@@ -29,6 +40,10 @@ comptime {
     @export(&memrayd_lz4_frame_content_size, .{ .name = "memrayd_lz4_frame_content_size" });
     @export(&memrayd_lz4_decompress_frame, .{ .name = "memrayd_lz4_decompress_frame" });
     @export(&memrayd_compress_capture, .{ .name = "memrayd_compress_capture" });
+    @export(&memrayd_fold_capture, .{ .name = "memrayd_fold_capture" });
+    @export(&memrayd_fold_free, .{ .name = "memrayd_fold_free" });
+    @export(&memrayd_lz4_file_content_size, .{ .name = "memrayd_lz4_file_content_size" });
+    @export(&memrayd_lz4_decompress_file, .{ .name = "memrayd_lz4_decompress_file" });
 }
 
 fn memrayd_report_abi_version() callconv(.c) u32 {
@@ -94,6 +109,69 @@ fn memrayd_compress_capture(in_path: ?[*:0]const u8, out_path: ?[*:0]const u8) c
     return @intCast(size);
 }
 
+/// Decodes the events of an uncompressed capture of ours (header parsed by the caller) and folds
+/// them into what `stats` and the peak snapshot need (fold_result.zig). `flags`: bit0 packed
+/// layout, bit1 merge threads in the peak's locations. `progress` (null, or two u64: chunk bytes
+/// decoded, chunk bytes in all) is updated once per chunk, for a caller on another thread to
+/// watch. Returns a result to read and then pass to `memrayd_fold_free` (its `status` says
+/// whether the fold succeeded), or null when out of memory.
+fn memrayd_fold_capture(
+    bytes: ?[*]const u8,
+    bytes_len: usize,
+    header_size_bytes: u32,
+    chunk_size_bytes: u32,
+    flags: u32,
+    progress: ?*[2]u64,
+) callconv(.c) ?*fold_result.FoldResult {
+    const in = slice_const(bytes, bytes_len) orelse return null;
+    const layout: fold_result.Layout = .{
+        .header_size_bytes = header_size_bytes,
+        .chunk_size_bytes = chunk_size_bytes,
+        .packed_layout = flags & 1 != 0,
+    };
+    const result = fold_result.fold_capture(std.heap.c_allocator, in, layout, flags & 2 != 0, progress) orelse return null;
+    assert(result.status <= 0);
+    assert(result.event_count >= 0);
+    return result;
+}
+
+/// Frees a result of `memrayd_fold_capture`; null is ignored.
+fn memrayd_fold_free(result: ?*fold_result.FoldResult) callconv(.c) void {
+    const r = result orelse return;
+    assert(r.status <= 0);
+    fold_result.free(std.heap.c_allocator, r);
+}
+
+/// The decoded size the LZ4 frames of the file at `path` state; error_not_lz4 when the file does
+/// not start with a frame, error_io when it cannot be opened or mapped.
+fn memrayd_lz4_file_content_size(path: ?[*:0]const u8) callconv(.c) i64 {
+    const p = path orelse return error_io;
+    const size = file_decompress.content_size(p) catch |err| return file_code(err);
+    if (size > std.math.maxInt(i64)) return error_corrupt;
+    assert(size <= std.math.maxInt(i64));
+    return @intCast(size);
+}
+
+/// Decodes the LZ4 frames of the file at `path` into `output` (streamed a block at a time, or
+/// mapped: never read into the caller's memory); returns the decoded length.
+fn memrayd_lz4_decompress_file(path: ?[*:0]const u8, output: ?[*]u8, output_len: usize) callconv(.c) i64 {
+    const p = path orelse return error_io;
+    const out = slice_mut(output, output_len) orelse return error_output_full;
+    const size = file_decompress.decompress(p, out) catch |err| return file_code(err);
+    assert(size <= output_len);
+    return @intCast(size);
+}
+
+fn file_code(err: file_decompress.Error) i64 {
+    const result = switch (err) {
+        error.NotLz4 => error_not_lz4,
+        error.Io => error_io,
+        error.OutputFull, error.Corrupt, error.Unsupported, error.SizeUnknown => |e| code(e),
+    };
+    assert(result < 0);
+    return result;
+}
+
 fn code(err: frame.Error) i64 {
     const result = switch (err) {
         error.OutputFull => error_output_full,
@@ -120,4 +198,8 @@ test {
     _ = frame;
     _ = block;
     _ = capture_pack;
+    _ = fold_result;
+    _ = file_decompress;
+    _ = @import("fold.zig");
+    _ = @import("chunk_walk.zig");
 }
