@@ -7,6 +7,7 @@ import { UsageError } from "../lib/capture/errors.ts";
 import { type Capture, readCapture } from "../lib/capture/reader.ts";
 import { classifyStack } from "../lib/analysis/frame_filter.ts";
 import { diffCaptures, type DiffMode, type HeapDiff } from "../lib/analysis/diff.ts";
+import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { stdoutSink, type TextSink } from "./format.ts";
 import { defaultOutputPath, pathString } from "./transform/output_path.ts";
 import { renderHtmlPage } from "./html/page.ts";
@@ -28,6 +29,12 @@ export interface DiffHtmlOptions {
   outputPath?: string;
   force?: boolean;
   stdout?: TextSink;
+  /** The report's stacks; default: its own, made from `debugDirs` and `debuginfod`. */
+  stacks?: ReportStacks;
+  /** Extra native debug-file directories (`--debug-dir`). */
+  debugDirs?: string[];
+  /** False for `--no-debuginfod` (default: servers from `DEBUGINFOD_URLS`). */
+  debuginfod?: boolean;
 }
 
 /** The page data of a diff; `now` gives the stats and the memory plot. */
@@ -144,7 +151,17 @@ export async function runDiffHtml(options: DiffHtmlOptions): Promise<string> {
   const base = await readCapture(options.basePath);
   const now = await readCapture(options.newPath);
   const mode: DiffMode = options.leaks ? "leaks" : "high_water_mark";
-  const data = diffPageData(diffCaptures(base, now, mode), now);
+  // Merged native+Python stacks for `--native` captures, as the terminal diff.
+  const diff = await withReportStacks(
+    options.stacks,
+    async (stacks) =>
+      diffCaptures(base, now, mode, {
+        base: await stacks.open(base),
+        now: await stacks.open(now),
+      }),
+    { debug_dirs: options.debugDirs, debuginfod: options.debuginfod ?? true },
+  );
+  const data = diffPageData(diff, now);
   await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));
   (options.stdout ?? stdoutSink)(`Wrote ${output}\n`);
   return output;

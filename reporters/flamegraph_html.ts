@@ -4,6 +4,8 @@
  */
 import { UsageError } from "../lib/capture/errors.ts";
 import { type Capture, readCapture } from "../lib/capture/reader.ts";
+import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
+import type { StackFrames } from "../lib/analysis/stack_resolver.ts";
 import { selectSnapshot, type SnapshotOptions } from "../lib/analysis/snapshot.ts";
 import {
   temporalAllocations,
@@ -46,6 +48,12 @@ export interface FlamegraphOptions {
   maxNodes?: number;
   stdout?: TextSink;
   stdoutIsTerminal?: boolean;
+  /** The report's stacks; default: its own, made from `debugDirs` and `debuginfod`. */
+  stacks?: ReportStacks;
+  /** Extra native debug-file directories (`--debug-dir`). */
+  debugDirs?: string[];
+  /** False for `--no-debuginfod` (default: servers from `DEBUGINFOD_URLS`). */
+  debuginfod?: boolean;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -95,10 +103,14 @@ export function sourceLineReader(max_file_bytes = 8 << 20): (file: string) => st
   };
 }
 
-/** Builds the page data of a capture (what {@link runFlamegraph} embeds). */
+/**
+ * Builds the page data of a capture (what {@link runFlamegraph} embeds). `stacks` resolves the
+ * stacks (merged native frames for `--native` captures); default: the Python stacks.
+ */
 export function flamegraphPageData(
   capture: Capture,
   options: FlamegraphOptions,
+  stacks?: StackFrames,
 ): FlamegraphPageData {
   checkFlamegraphOptions(options);
   const threshold = options.temporaryAllocationThreshold ?? -1;
@@ -123,6 +135,7 @@ export function flamegraphPageData(
     };
     locations = selectSnapshot(capture, selection).records.map((r) => ({
       py_stack: r.py_stack,
+      native_stack: r.native_stack,
       thread_id: r.thread_id,
       size_bytes: r.size_bytes,
       count: r.count,
@@ -131,7 +144,7 @@ export function flamegraphPageData(
   }
   const strings = new StringTable();
   const sourceLines = sourceLineReader();
-  const common = { inverted, merge_threads, max_nodes: options.maxNodes, sourceLines };
+  const common = { inverted, merge_threads, max_nodes: options.maxNodes, sourceLines, stacks };
   const built = buildFlameTree(capture, locations, strings, common);
   const no_imports = inverted
     ? buildFlameTree(capture, locations, strings, { ...common, drop_import_system: true })
@@ -198,6 +211,7 @@ function temporalLocations(
     }
     return {
       py_stack: l.py_stack,
+      native_stack: l.native_stack,
       thread_id: l.thread_id,
       size_bytes: weight,
       count,
@@ -236,7 +250,11 @@ export async function runFlamegraph(options: FlamegraphOptions): Promise<string>
     throw new UsageError(`File already exists, will not overwrite without --force: ${output}`);
   }
   const capture = await readCapture(options.capturePath);
-  const data = flamegraphPageData(capture, options);
+  const data = await withReportStacks(
+    options.stacks,
+    async (stacks) => flamegraphPageData(capture, options, await stacks.open(capture)),
+    { debug_dirs: options.debugDirs, debuginfod: options.debuginfod ?? true },
+  );
   await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));
   const terminal = options.stdoutIsTerminal ?? Deno.stdout.isTerminal();
   (options.stdout ?? stdoutSink)(`${terminal ? "" : "\n\n"}Wrote ${output}\n`);

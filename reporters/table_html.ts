@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../lib/capture/errors.ts";
 import { readCapture } from "../lib/capture/reader.ts";
+import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { selectSnapshot, type SnapshotOptions } from "../lib/analysis/snapshot.ts";
 import { stdoutSink, type TextSink } from "./format.ts";
 import { defaultOutputPath, pathString } from "./transform/output_path.ts";
@@ -31,6 +32,12 @@ export interface TableHtmlOptions {
   stdout?: TextSink;
   /** Whether stdout is a terminal (default: `Deno.stdout.isTerminal()`). */
   stdoutIsTerminal?: boolean;
+  /** The report's stacks; default: its own, made from `debugDirs` and `debuginfod`. */
+  stacks?: ReportStacks;
+  /** Extra native debug-file directories (`--debug-dir`). */
+  debugDirs?: string[];
+  /** False for `--no-debuginfod` (default: servers from `DEBUGINFOD_URLS`). */
+  debuginfod?: boolean;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -85,11 +92,17 @@ export async function tableDataOf(options: TableHtmlOptions): Promise<TablePageD
   const selection = tableSelection(options);
   // Throws memray's message for temporary allocations of an aggregated capture.
   const { records } = selectSnapshot(capture, selection);
-  return buildTableData(capture, records, {
-    mode: selection.mode,
-    merge_threads: selection.merge_threads,
-    max_memory_records: options.maxMemoryRecords,
-  });
+  return await withReportStacks(
+    options.stacks,
+    async (stacks) =>
+      buildTableData(capture, records, {
+        mode: selection.mode,
+        merge_threads: selection.merge_threads,
+        max_memory_records: options.maxMemoryRecords,
+        stacks: await stacks.open(capture),
+      }),
+    { debug_dirs: options.debugDirs, debuginfod: options.debuginfod ?? true },
+  );
 }
 
 /**

@@ -129,14 +129,15 @@ export class ReportStacks {
 
 /**
  * Runs `body` with `given` (the CLI's, closed by the CLI) or, without one, with a
- * {@link ReportStacks} of its own that is closed afterwards.
+ * {@link ReportStacks} of its own (made with `options`) that is closed afterwards.
  */
 export async function withReportStacks<T>(
   given: ReportStacks | undefined,
   body: (stacks: ReportStacks) => Promise<T> | T,
+  options: ReportStackOptions = {},
 ): Promise<T> {
   if (given !== undefined) return await body(given);
-  const own = new ReportStacks();
+  const own = new ReportStacks(options);
   try {
     return await body(own);
   } finally {

@@ -12,6 +12,7 @@ import type { EventColumns } from "../capture/events.ts";
 import type { ModuleMap } from "../capture/records.ts";
 import { ModuleIndex } from "../capture/module_index.ts";
 import { buildIdHex, DebuginfodClient, type DebuginfodOptions } from "../native/debuginfod.ts";
+import { Symbolizer } from "../native/symbolizer.ts";
 import {
   dropCpythonInternal,
   type MergedFrame,
@@ -22,8 +23,16 @@ import {
 
 /** What the resolver needs of a symbolizer (lib/native/symbolizer.ts's Symbolizer fits). */
 export interface SymbolizerLike {
-  /** Frames of one address (`offset` = file address), leaf first, inlined frames expanded. */
-  symbolize(module: ModuleMap, offset: number): NativeFrameLike[];
+  /**
+   * Frames of one address, leaf first, inlined frames expanded. The resolver passes the exact
+   * address of the call (`ip - 1 - load_base`) with `is_return_address: false`, so the
+   * symbolizer must not step back again.
+   */
+  symbolize(
+    module: ModuleMap,
+    offset: number,
+    options?: { is_return_address?: boolean },
+  ): NativeFrameLike[];
   moduleInfo(
     module: ModuleMap,
   ): { has_symbols: boolean; has_debug_info: boolean; debug_file?: string };
@@ -248,7 +257,11 @@ export class StackResolver implements StackFrames {
     return this.#keep_internal ? merged : dropCpythonInternal(merged);
   }
 
-  /** Frames of one interned instruction pointer (a return address: looked up at ip - 1). */
+  /**
+   * Frames of one interned instruction pointer. Every ip of a native stack is a return address
+   * (the leaf's too: the engine's hook was called): the call is at ip - 1, found in its module
+   * here and passed as an exact address, so the step back happens once.
+   */
   #symbolize(frame_id: number, generation: number): NativeFrameLike[] {
     const key = frame_id * 65536 + Math.min(generation, 65535);
     const cached = this.#native_frames.get(key);
@@ -262,7 +275,7 @@ export class StackResolver implements StackFrames {
     if (hit === undefined) {
       frames = [{ ...UNKNOWN_MODULE_FRAME, module: "" }];
     } else {
-      frames = this.#symbolizer!.symbolize(hit.module, hit.offset);
+      frames = this.#symbolizer!.symbolize(hit.module, hit.offset, { is_return_address: false });
       if (frames.length === 0) frames = [{ ...UNKNOWN_MODULE_FRAME, module: hit.module.path }];
     }
     this.#native_frames.set(key, frames);
@@ -275,9 +288,7 @@ export class StackResolver implements StackFrames {
   }
 }
 
-/** Opens lib/native/symbolizer.ts's Symbolizer (imported lazily: reports without --native never load it). */
+/** Opens lib/native/symbolizer.ts's Symbolizer with the `--debug-dir` directories. */
 export async function openSymbolizer(debug_dirs: string[]): Promise<SymbolizerLike> {
-  const specifier = new URL("../native/symbolizer.ts", import.meta.url).href;
-  const module = await import(specifier);
-  return module.Symbolizer.open({ debug_dirs }) as SymbolizerLike;
+  return await Symbolizer.open({ debug_dirs });
 }

@@ -104,9 +104,15 @@ class FakeSymbolizer implements SymbolizerLike {
   calls: string[] = [];
   debug_files: [string, string][] = [];
   closed = false;
-  symbolize(module: ModuleMap, offset: number): NativeFrameLike[] {
+  return_address_flags: (boolean | undefined)[] = [];
+  symbolize(
+    module: ModuleMap,
+    offset: number,
+    options?: { is_return_address?: boolean },
+  ): NativeFrameLike[] {
     const key = `${module.path}:0x${offset.toString(16)}`;
     this.calls.push(key);
+    this.return_address_flags.push(options?.is_return_address);
     return (SYMBOLS[key] ?? []).map((f) => ({ ...f, module: module.path }));
   }
   moduleInfo(module: ModuleMap) {
@@ -138,6 +144,11 @@ Deno.test("native capture: merged stack, inlined frames, launcher and CPython fr
     "py:py_caller /app/x.py:12",
     "py:<module> /app/x.py:20",
   ]);
+  // Return address 0x31 is looked up at 0x30 (ip - 1 - load_base), passed as an exact address:
+  // the symbolizer must not step back a second time.
+  assert.ok(symbolizer.calls.includes("/app/ext.so:0x30"), symbolizer.calls.join(" "));
+  assert.ok(symbolizer.return_address_flags.length > 0);
+  assert.ok(symbolizer.return_address_flags.every((flag) => flag === false));
   assert.equal(first[0].module, "/app/ext.so");
   // A thread without Python frames keeps its native stack; an address in no module is unknown.
   assert.deepEqual(show(resolver.eventFrames(1)), [

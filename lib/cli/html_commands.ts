@@ -1,6 +1,8 @@
 /**
  * The HTML report commands, `memray flamegraph` and `memray table` (reference §1.2), with
- * memray's flags and their conflicts. Each report module is imported when its command runs.
+ * memray's flags and their conflicts, and the stack flags of every report that shows stacks
+ * (`--debug-dir`, `--no-debuginfod`: native captures). Each report module is imported when its
+ * command runs.
  */
 import { type Command, InvalidArgumentError, Option } from "./commander/commander.js";
 import { UsageError } from "./errors.ts";
@@ -39,7 +41,19 @@ function selectionOptions(command: Command, reporter: string): Command {
         .conflicts("temporaryAllocationThreshold"),
     )
     .option("--split-threads", "do not merge allocations across threads", false)
-    .option("--max-memory-records <n>", "RSS samples to keep (default 10000)", positiveInt);
+    .option("--max-memory-records <n>", "RSS samples to keep (default 10000)", positiveInt)
+    .option(
+      "--debug-dir <dir>",
+      "also look for native debug files in DIR (repeatable; native captures)",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .option("--no-debuginfod", "do not fetch missing debug files from DEBUGINFOD_URLS servers");
+}
+
+/** The stack flags (`--debug-dir`, `--no-debuginfod`) as the reports take them. */
+function stackFlags(opts: { debugDir: string[]; debuginfod: boolean }) {
+  return { debugDirs: opts.debugDir, debuginfod: opts.debuginfod };
 }
 
 function threshold(opts: { temporaryAllocations?: boolean; temporaryAllocationThreshold: number }) {
@@ -71,6 +85,7 @@ export function registerHtmlCommands(program: Command, exit: ExitBox): void {
         inverted: opts.inverted,
         splitThreads: opts.splitThreads,
         maxMemoryRecords: opts.maxMemoryRecords,
+        ...stackFlags(opts),
       });
       exit.code = 0;
     });
@@ -90,6 +105,7 @@ export function registerHtmlCommands(program: Command, exit: ExitBox): void {
         temporaryAllocationThreshold: threshold(opts),
         splitThreads: opts.splitThreads,
         maxMemoryRecords: opts.maxMemoryRecords,
+        ...stackFlags(opts),
       });
       exit.code = 0;
     });

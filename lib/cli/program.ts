@@ -230,7 +230,7 @@ export function buildProgram(exit: ExitBox): Command {
       if (opts.html) {
         const { runDiffHtml } = await import("../../reporters/diff_html.ts");
         const o = { basePath: base, newPath: now, leaks: opts.leaks, outputPath: opts.output };
-        await runDiffHtml({ ...o, force: opts.force });
+        await runDiffHtml({ ...o, force: opts.force, ...stackFlags(opts) });
         return;
       }
       exit.code = await diff({

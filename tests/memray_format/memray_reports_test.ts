@@ -4,6 +4,8 @@
  * values in its top lists by hash-map order, so entries tied on their value are compared as a set.
  * Skipped, with a message, when memray 1.20 is not installed in .tools/memray-venv.
  */
+import { isCpythonInternal } from "../../lib/analysis/frame_filter.ts";
+import { ReportStacks } from "../../lib/analysis/report_stacks.ts";
 import { ModuleResolver } from "../../lib/analysis/stats.ts";
 import { parseMemrayHeader } from "../../lib/memray_format/header.ts";
 import { runParse } from "../../reporters/parse.ts";
@@ -209,9 +211,23 @@ function tableRows(table: string): string[][] {
     .map((l) => l.split("│").slice(1, -1).map((c) => c.trim()));
 }
 
+/** Bytes of a summary size cell ("2.051MB", "756.000B"), as rich prints them. */
+function cellBytes(cell: string): number {
+  const match = /^([\d.]+)(B|kB|MB|GB|TB)$/.exec(cell);
+  assert_(match !== null, `a size cell: ${cell}`);
+  const scale = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 }[match[2]]!;
+  return Number(match[1]) * scale;
+}
+
+/** `function` and file of a summary row's "function at file" location. */
+function locationOf(cell: string): { function: string; file: string } {
+  const at = cell.indexOf(" at ");
+  return { function: cell.slice(0, at), file: cell.slice(at + 4) };
+}
+
 Deno.test({
-  name: "memray 1.20 nested_native: summary --native gap: no native frames (no symbolizer yet); " +
-    "every Python row's total, total % and count equal memray's hybrid row",
+  name: "memray 1.20 nested_native: summary --native rows (native and Python) equal memray's " +
+    "hybrid rows; memray's extra rows are CPython's own frames, which we drop",
   ignore: !HAVE_MEMRAY,
   async fn() {
     const dir = await captures();
@@ -222,23 +238,49 @@ Deno.test({
       }),
     );
     let table = "";
-    await runSummary({
-      capturePath: `${dir}/nested_native.bin`,
-      maxRows: 1000,
-      color: false,
-      stdout: (t) => table += t,
-    });
-    const ours = tableRows(table);
-    assert_(ours.length > 5, `our summary has rows: ${ours.length}`);
-    // memray's rows hold native frames besides ours; each of ours is there, with the same totals.
-    // Own memory differs: in a hybrid stack the leaf is a native frame.
-    const by_location = new Map(theirs.map((r) => [r[0], r]));
-    for (const row of ours) {
-      const match = by_location.get(row[0]);
-      assert_(match !== undefined, `memray has a row for ${row[0]}`);
-      assertEquals([row[1], row[2], row[5]], [match[1], match[2], match[5]], row[0]);
+    const stacks = new ReportStacks({ debuginfod: false });
+    try {
+      await runSummary({
+        capturePath: `${dir}/nested_native.bin`,
+        maxRows: 1000,
+        color: false,
+        stdout: (t) => table += t,
+        stacks,
+      });
+    } finally {
+      stacks.close();
     }
-    assert_(theirs.length > ours.length, "memray's hybrid table has native rows we lack");
+    const ours = tableRows(table);
+    const native = ours.filter((r) => /\.[ch] *$/.test(locationOf(r[0]).file));
+    assert_(native.length > 10, `our summary has native rows: ${native.length}`);
+    assert_(ours.some((r) => r[0] === "leaf at nested.py"), "and Python rows");
+    // A row of memray's matches ours by function and file: our files are the whole path
+    // (compilation directory joined), libbacktrace's are DWARF's name as written.
+    const matched = new Set<string[]>();
+    for (const row of ours) {
+      const location = locationOf(row[0]);
+      const match = theirs.filter((r) => {
+        const their = locationOf(r[0]);
+        return their.function === location.function &&
+          location.file.endsWith(their.file.replace(/^\.\//, ""));
+      });
+      assertEquals(match.length, 1, `memray has one row for ${row[0]}`);
+      matched.add(match[0]);
+      assertEquals([row[1], row[2], row[5]], [match[0][1], match[0][2], match[0][5]], row[0]);
+      // Own memory moves from a dropped CPython leaf (e.g. _PyObject_Malloc) to its caller.
+      if (row[3] !== match[0][3]) {
+        assert_(cellBytes(row[3]) > cellBytes(match[0][3]), `own memory of ${row[0]} grows`);
+      }
+    }
+    const unmatched = theirs.filter((r) => !matched.has(r));
+    assert_(unmatched.length > 0, "memray keeps CPython's frames in its summary");
+    for (const row of unmatched) {
+      const location = locationOf(row[0]);
+      assert_(
+        isCpythonInternal({ function: location.function, filename: location.file }),
+        `memray's row ${row[0]} is CPython's own frame`,
+      );
+    }
   },
 });
 

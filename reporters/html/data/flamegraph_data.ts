@@ -4,6 +4,9 @@
  * summed along each location's stack, CPython-internal frames dropped, `interesting` and
  * `import_system` flags (the latter passed down to callees, except in inverted graphs), stacks
  * cut at memray's depth limit. Written columnar with a string table ({@link FlameTree}).
+ * Stacks come from a {@link StackFrames} resolver: for `--native` captures, merged native and
+ * Python frames; native nodes carry {@link FLAG_NATIVE} so the page colours them as native even
+ * when they have no source file (the module's path stands in for it).
  *
  * Huge trees would hang the browser (memray #484, #987): past {@link FOLD_MIN_NODES} nodes, the
  * children smaller than 1/5000 of the root fold into one "other" node per parent and thread,
@@ -11,9 +14,12 @@
  */
 import type { CaptureInfo } from "../../../lib/capture/event_scan.ts";
 import { classifyFrame } from "../../../lib/analysis/frame_filter.ts";
+import type { MergedFrame } from "../../../lib/analysis/merged_stacks.ts";
+import { type StackFrames, StackResolver } from "../../../lib/analysis/stack_resolver.ts";
 import {
   FLAG_IMPORT_SYSTEM,
   FLAG_INTERESTING,
+  FLAG_NATIVE,
   FLAG_OTHER,
   FLAG_TOO_DEEP,
   type FlameTree,
@@ -32,6 +38,8 @@ export const DEFAULT_MAX_NODES = 20_000;
 /** A location as the tree needs it (a snapshot's LocationRecord, or a temporal record). */
 export interface FlameLocation {
   py_stack: number;
+  /** The native stack (0: none), resolved when the stacks merge native frames. */
+  native_stack?: number;
   thread_id: number;
   size_bytes: number;
   count: number;
@@ -48,6 +56,8 @@ export interface FlameTreeOptions {
   max_nodes?: number;
   /** Lines of a source file, or undefined when it cannot (or may not) be read. */
   sourceLines?: (filename: string) => readonly string[] | undefined;
+  /** The capture's stacks (a report's resolver); default: its Python stacks. */
+  stacks?: StackFrames;
 }
 
 /** A built tree and what folding did to it. */
@@ -112,6 +122,7 @@ class TreeBuilder {
 }
 
 interface FrameInfo {
+  native: boolean;
   fn: number;
   file: number;
   line: number;
@@ -139,21 +150,29 @@ export function buildFlameTree(
     FLAG_INTERESTING,
     -1,
   );
-  const frame_cache = new Map<number, FrameInfo>();
-  const frameInfo = (id: number): FrameInfo => {
-    let f = frame_cache.get(id);
+  const stacks = options.stacks ?? StackResolver.python(capture);
+  // Keyed by what a node shows: frames repeat across stacks as equal values, not one object.
+  const frame_cache = new Map<string, FrameInfo>();
+  const frameInfo = (frame: MergedFrame): FrameInfo => {
+    const key = `${frame.kind}\0${frame.function}\0${frame.file}\0${frame.line}\0${
+      frame.module ?? ""
+    }`;
+    let f = frame_cache.get(key);
     if (f !== undefined) return f;
-    const frame = capture.python.frame(id);
-    const c = classifyFrame(frame);
-    const text = options.sourceLines?.(frame.filename)?.[frame.lineno - 1]?.trim() ?? "";
+    const native = frame.kind === "native";
+    // A native frame without line information is named by its module.
+    const filename = native && frame.file === "" ? frame.module ?? "" : frame.file;
+    const c = classifyFrame({ function: frame.function, filename, lineno: frame.line });
+    const text = native ? "" : options.sourceLines?.(filename)?.[frame.line - 1]?.trim() ?? "";
     f = {
+      native,
       fn: strings.intern(frame.function),
-      file: strings.intern(frame.filename),
-      line: frame.lineno,
+      file: strings.intern(filename),
+      line: frame.line,
       source: text === "" ? -1 : strings.intern(text.slice(0, 200)),
       ...c,
     };
-    frame_cache.set(id, f);
+    frame_cache.set(key, f);
     return f;
   };
   const too_deep = strings.intern("<STACK TOO DEEP>");
@@ -163,9 +182,19 @@ export function buildFlameTree(
     const thread = strings.intern(threadLabel(capture, loc.thread_id, merged));
     // Root first; without import system, cut before the first import-system frame (memray's
     // `_drop_import_system_frames`: the allocation stays, charged to the importing caller).
-    let ids = capture.python.frameIds(loc.py_stack, loc.hide_launcher).slice().reverse();
+    // The resolver hides the launcher for the main thread's stacks.
+    const as_thread = loc.hide_launcher
+      ? capture.main_thread_id
+      : loc.thread_id === capture.main_thread_id
+      ? -1
+      : loc.thread_id;
+    const leaf_first = stacks.frames(loc.py_stack, loc.native_stack ?? 0, as_thread);
+    let ids: FrameInfo[] = new Array(leaf_first.length);
+    for (let i = 0; i < leaf_first.length; i++) {
+      ids[leaf_first.length - 1 - i] = frameInfo(leaf_first[i]);
+    }
     if (options.drop_import_system) {
-      const cut = ids.findIndex((id) => frameInfo(id).import_system);
+      const cut = ids.findIndex((f) => f.import_system);
       if (cut >= 0) ids = ids.slice(0, cut);
     }
     if (options.inverted) ids.reverse();
@@ -175,7 +204,7 @@ export function buildFlameTree(
     t.value[root] += loc.size_bytes;
     t.n_allocations[root] += loc.count;
     for (let index = 0; index < ids.length; index++) {
-      const f = frameInfo(ids[index]);
+      const f = ids[index];
       if (f.cpython_internal) {
         skipped++;
         continue;
@@ -184,7 +213,8 @@ export function buildFlameTree(
       inside_import = import_system;
       const deep = index - skipped > MAX_STACK_DEPTH;
       const flags = (f.interesting && !import_system ? FLAG_INTERESTING : 0) |
-        (import_system ? FLAG_IMPORT_SYSTEM : 0) | (deep ? FLAG_TOO_DEEP : 0);
+        (import_system ? FLAG_IMPORT_SYSTEM : 0) | (deep ? FLAG_TOO_DEEP : 0) |
+        (f.native && !deep ? FLAG_NATIVE : 0);
       node = deep
         ? b.add(node, too_deep, dots, 0, thread, flags, -1)
         : b.add(node, f.fn, f.file, f.line, thread, flags, f.source);

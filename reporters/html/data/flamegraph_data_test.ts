@@ -1,7 +1,6 @@
 import { assert_, assertEquals } from "../../../tests/support/assert.ts";
 import { readCaptureBytes } from "../../../lib/capture/reader.ts";
 import { selectSnapshot } from "../../../lib/analysis/snapshot.ts";
-import { buildFakeCapture } from "../../../tests/support/fake_capture.ts";
 import { syntheticCapture } from "../../../tests/support/synthetic.ts";
 import { stackCapture, StackFrame, Step } from "../../testing/stack_capture.ts";
 import { StringTable } from "./common.ts";

@@ -5,6 +5,7 @@
 import type { Capture } from "../../../lib/capture/reader.ts";
 import type { LocationRecord } from "../../../lib/analysis/locations.ts";
 import { ALLOCATOR_NAMES } from "../../../lib/capture/records.ts";
+import { type StackFrames, StackResolver } from "../../../lib/analysis/stack_resolver.ts";
 import { PageMode, StringTable, TablePageData } from "./common.ts";
 import { pageFacts, PageFactsOptions } from "./page_common.ts";
 
@@ -13,6 +14,8 @@ export interface TableDataOptions extends PageFactsOptions {
   mode: PageMode;
   /** False with `--split-threads`. */
   merge_threads: boolean;
+  /** The capture's stacks (merged native frames for `--native`); default: its Python stacks. */
+  stacks?: StackFrames;
 }
 
 /** memray's `format_thread_name`: "0x<tid> (<name>)" or "0x<tid>". */
@@ -23,18 +26,17 @@ export function threadLabel(capture: Pick<Capture, "threads">, thread_id: number
 }
 
 /**
- * The record's top frame as memray's table writes it. Python frames only: native frames are not
- * symbolized at report time here yet, so captures with native traces show their Python top frame.
+ * The record's top frame as memray's table writes it: of its merged stack for `--native`
+ * captures (CPython's own frames dropped, as every report here does), else of its Python stack
+ * (launcher hidden on the main thread). A native frame without line information is named by its
+ * module.
  */
-export function topFrameText(
-  capture: Pick<Capture, "python" | "main_thread_id">,
-  record: LocationRecord,
-): string {
-  const hide_launcher = record.thread_id === capture.main_thread_id;
-  const ids = capture.python.frameIds(record.py_stack, hide_launcher);
-  if (ids.length === 0) return "???";
-  const f = capture.python.frame(ids[0]);
-  return `${f.function} at ${f.filename}:${f.lineno}`;
+export function topFrameText(stacks: StackFrames, record: LocationRecord): string {
+  const frames = stacks.frames(record.py_stack, record.native_stack, record.thread_id);
+  if (frames.length === 0) return "???";
+  const f = frames[0];
+  const file = f.kind === "native" && f.file === "" ? f.module ?? "" : f.file;
+  return `${f.function} at ${file}:${f.line}`;
 }
 
 /** The page title memray gives the table in each mode. */
@@ -51,6 +53,7 @@ export function buildTableData(
   options: TableDataOptions,
 ): TablePageData {
   const strings = new StringTable();
+  const stacks = options.stacks ?? StackResolver.python(capture);
   const groups = new Map<
     string,
     {
@@ -66,7 +69,7 @@ export function buildTableData(
     const thread = strings.intern(options.merge_threads ? "" : threadLabel(capture, r.thread_id));
     const name = ALLOCATOR_NAMES[r.allocator] ?? `unknown_${r.allocator}`;
     const allocator = strings.intern(name.toLowerCase());
-    const location = strings.intern(topFrameText(capture, r));
+    const location = strings.intern(topFrameText(stacks, r));
     const key = `${thread}:${allocator}:${location}`;
     const g = groups.get(key);
     if (g === undefined) {

@@ -240,5 +240,5 @@ function nodeClass(
 ): string {
   if (matched.has(n.id)) return "fg-hit";
   if (n.id === 0 || (tree.flags[n.id] & FLAG_OTHER) !== 0) return "fg-plain";
-  return `fg-${frameKind(data.strings[tree.filename[n.id]])}`;
+  return `fg-${frameKind(data.strings[tree.filename[n.id]], tree.flags[n.id])}`;
 }

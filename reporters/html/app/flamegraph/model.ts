@@ -15,6 +15,8 @@ export const FLAG_IMPORT_SYSTEM = 2;
 export const FLAG_OTHER = 4;
 /** memray's `<STACK TOO DEEP>` node: the stack was cut at the depth limit here. */
 export const FLAG_TOO_DEEP = 8;
+/** A native frame (`--native` captures): coloured as native whatever its file's extension. */
+export const FLAG_NATIVE = 16;
 
 /** One columnar call tree. */
 export interface FlameTree {
@@ -229,8 +231,9 @@ export function temporalSelf(
   return { bytes, count, snapshot: at };
 }
 
-/** How a frame is coloured: by its file's extension, as memray. */
-export function frameKind(filename: string): "python" | "native" | "other" {
+/** How a frame is coloured: by its file's extension, as memray; native frames always native. */
+export function frameKind(filename: string, flags = 0): "python" | "native" | "other" {
+  if ((flags & FLAG_NATIVE) !== 0) return "native";
   const dot = filename.lastIndexOf(".");
   const ext = dot >= 0 ? filename.slice(dot + 1) : filename;
   if (ext === "py") return "python";
