@@ -15,7 +15,7 @@ import { CliError } from "./cli/errors.ts";
 import { locateNativeLib, NativeLibSources, REPORT_LIB } from "./native_lib.ts";
 
 /** The ABI version this module speaks (native/report/lib.zig `abi_version`). */
-export const REPORT_ABI_VERSION = 6;
+export const REPORT_ABI_VERSION = 8;
 
 const SYMBOLS = {
   memrayd_report_abi_version: { parameters: [], result: "u32" },
@@ -34,6 +34,11 @@ const SYMBOLS = {
     nonblocking: true,
   },
   memrayd_fold_free: { parameters: ["pointer"], result: "void" },
+  memrayd_fold_memray: {
+    parameters: ["buffer", "usize", "usize", "usize", "u32", "buffer"],
+    result: "pointer",
+    nonblocking: true,
+  },
   memrayd_lz4_file_content_size: { parameters: ["buffer"], result: "i64" },
   memrayd_lz4_decompress_file: { parameters: ["buffer", "buffer", "usize"], result: "i64" },
   // The symbolizer (native/symbolize/api.zig), wrapped by NativeSymbolizerCalls below.
@@ -265,6 +270,7 @@ export function lz4DecompressFile(
   const c_path = cString(path);
   const known = Number(symbols.memrayd_lz4_file_content_size(c_path));
   if (known === ERROR_NOT_LZ4) return undefined;
+  if (known === ERROR_SIZE_UNKNOWN) return decompressUnsized(symbols, path, c_path, max);
   if (known < 0) throw nativeError(`decompress ${path}`, known);
   if (known > max) {
     throw new ReportLibError(`Cannot decompress ${path}: it decodes to more than ${max} bytes`);
@@ -273,6 +279,36 @@ export function lz4DecompressFile(
   const size = Number(symbols.memrayd_lz4_decompress_file(c_path, output, BigInt(known)));
   if (size < 0) throw nativeError(`decompress ${path}`, size);
   return output.subarray(0, size);
+}
+
+/**
+ * Decodes frames that do not state their size (memray's own captures): into an output guessed
+ * from the file's size, grown fourfold while it is too small. The output's pages past the data
+ * are never touched, so a generous guess costs address space, not memory.
+ */
+function decompressUnsized(
+  symbols: ReportLib["symbols"],
+  path: string,
+  c_path: Uint8Array,
+  max: number,
+): Uint8Array {
+  let file_bytes: number;
+  try {
+    file_bytes = Deno.statSync(path).size;
+  } catch (e) {
+    throw new ReportLibError(`Cannot decompress ${path}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  let guess = Math.min(Math.max(8 * file_bytes, 1 << 20), max);
+  // Each round quadruples the guess up to `max`: a handful of rounds at most.
+  for (let round = 0; round < 32; round++) {
+    const output = new Uint8Array(guess);
+    const size = Number(symbols.memrayd_lz4_decompress_file(c_path, output, BigInt(guess)));
+    if (size >= 0) return output.subarray(0, size);
+    if (size !== ERROR_OUTPUT_FULL) throw nativeError(`decompress ${path}`, size);
+    if (guess >= max) break;
+    guess = Math.min(guess * 4, max);
+  }
+  throw new ReportLibError(`Cannot decompress ${path}: it decodes to more than ${max} bytes`);
 }
 
 /** Where a capture's chunks are (from its parsed header), for {@link foldCapture}. */
@@ -330,6 +366,14 @@ export interface CaptureFold {
    * native stack node, thread id, allocator kind (both of the first allocation), bytes, count.
    */
   peak_locations: Float64Array;
+  /**
+   * The heap at each RSS sample (after every event with a lower seq), in the order of the
+   * samples among `cold_records`; empty when the fold saw none (a memray capture's fold may not
+   * register them).
+   */
+  rss_heap: Float64Array;
+  /** Sextuples per location live at the end (the leaks), as `peak_locations`. */
+  leak_locations: Float64Array;
 }
 
 const FOLD_SCALARS = 8;
@@ -344,6 +388,8 @@ const FOLD_ARRAYS = [
   ["stats_sizes", Float64Array],
   ["stats_kinds", Float64Array],
   ["peak_locations", Float64Array],
+  ["rss_heap", Float64Array],
+  ["leak_locations", Float64Array],
 ] as const;
 
 /**
@@ -380,6 +426,60 @@ export async function foldCapture(
   } finally {
     clearInterval(timer);
   }
+  return readFold(symbols, result);
+}
+
+/** Where memray's record stream is, for {@link foldMemray}. */
+export interface MemrayStreamLayout {
+  /** Offset of the first record (the header's size). */
+  start: number;
+  /** Offset where the written data ends (zero padding trimmed). */
+  end: number;
+  native_traces: boolean;
+}
+
+/**
+ * Decodes the record stream of a memray 1.20 ALL_ALLOCATIONS capture (decompressed) and folds it
+ * natively, as {@link foldCapture} folds ours, into the same result; the Python frames' code ids
+ * and the thread ids are memray's, and `cold_records` lists the CODE_OBJECT, THREAD_RECORD,
+ * MEMORY_RECORD, MEMORY_MAP_START and SEGMENT_HEADER records (offset, memray thread id, seq) for
+ * lib/memray_format to decode. Resolves to undefined when the capture needs the TypeScript reader
+ * (one it rejects or reads differently). `bytes` must not change until it settles.
+ */
+export async function foldMemray(
+  bytes: Uint8Array,
+  layout: MemrayStreamLayout,
+  options: FoldOptions = {},
+): Promise<CaptureFold | undefined> {
+  const { symbols } = options.lib ?? defaultLib();
+  const flags = (layout.native_traces ? 1 : 0) | (options.merge_threads ? 2 : 0);
+  const progress = new BigUint64Array(2);
+  const onProgress = options.onProgress;
+  const timer = onProgress === undefined ? undefined : setInterval(() => {
+    const total = Number(progress[1]);
+    onProgress(total > 0 ? Number(progress[0]) / total : 0);
+  }, 100);
+  let result: Deno.PointerValue;
+  try {
+    result = await symbols.memrayd_fold_memray(
+      bytes,
+      BigInt(bytes.length),
+      BigInt(layout.start),
+      BigInt(layout.end),
+      flags,
+      progress,
+    );
+  } finally {
+    clearInterval(timer);
+  }
+  return readFold(symbols, result);
+}
+
+/** Copies a fold result (native/report/fold_result.zig) into a {@link CaptureFold} and frees it. */
+function readFold(
+  symbols: ReportLib["symbols"],
+  result: Deno.PointerValue,
+): CaptureFold | undefined {
   if (result === null) throw nativeError("fold the capture's events", ERROR_OUT_OF_MEMORY);
   try {
     const view = new Deno.UnsafePointerView(result);

@@ -3,8 +3,10 @@
  * time as one self-contained HTML flame graph page (reference §1.2, §2.3).
  */
 import { UsageError } from "../lib/capture/errors.ts";
+import type { CaptureInfo } from "../lib/capture/event_scan.ts";
 import { type Capture, readCapture } from "../lib/capture/reader.ts";
-import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
+import type { LocationRecord } from "../lib/analysis/locations.ts";
+import { withReportStacks } from "../lib/analysis/report_stacks.ts";
 import type { StackFrames } from "../lib/analysis/stack_resolver.ts";
 import { selectSnapshot, type SnapshotOptions } from "../lib/analysis/snapshot.ts";
 import {
@@ -12,11 +14,23 @@ import {
   type TemporalData as AnalysisTemporal,
   temporalHighWaterMark,
 } from "../lib/analysis/temporal.ts";
-import { stdoutSink, type TextSink } from "./format.ts";
-import { defaultOutputPath, pathString } from "./transform/output_path.ts";
+import {
+  type OutputFileOptions,
+  reportOutputPath,
+  reportWritten,
+  requireCaptureFile,
+} from "./output_file.ts";
+import {
+  checkMaxMemoryRecords,
+  checkSelectionFlags,
+  reportStackOptions,
+  type SelectionFlags,
+  type StackOptions,
+} from "./report_options.ts";
 import { renderHtmlPage } from "./html/page.ts";
 import { StringTable } from "./html/data/common.ts";
-import { pageFacts } from "./html/data/page_common.ts";
+import { type PageFacts, pageFacts, pageFactsOf } from "./html/data/page_common.ts";
+import { streamedSnapshot } from "./html/data/streamed_snapshot.ts";
 import {
   buildFlameTree,
   type FlameLocation,
@@ -31,14 +45,7 @@ export const TEMPORAL_TEMPORARY_MESSAGE =
   "Can't create a temporal flame graph of temporary allocations";
 
 /** Options of {@link runFlamegraph}. */
-export interface FlamegraphOptions {
-  capturePath: string;
-  /** Default: `memray-flamegraph-<capture name, suffix .html>` next to the capture. */
-  outputPath?: string;
-  force?: boolean;
-  leaks?: boolean;
-  /** Temporary allocations with this threshold (-1 or unset: off). */
-  temporaryAllocationThreshold?: number;
+export interface FlamegraphOptions extends OutputFileOptions, SelectionFlags, StackOptions {
   temporal?: boolean;
   inverted?: boolean;
   splitThreads?: boolean;
@@ -46,41 +53,14 @@ export interface FlamegraphOptions {
   maxMemoryRecords?: number;
   /** Cap on the nodes of each tree (default: flamegraph_data's). */
   maxNodes?: number;
-  stdout?: TextSink;
-  stdoutIsTerminal?: boolean;
-  /** The report's stacks; default: its own, made from `debugDirs` and `debuginfod`. */
-  stacks?: ReportStacks;
-  /** Extra native debug-file directories (`--debug-dir`). */
-  debugDirs?: string[];
-  /** False for `--no-debuginfod` (default: servers from `DEBUGINFOD_URLS`). */
-  debuginfod?: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Checks the flags' combinations as memray's parser does; throws {@link UsageError}. */
 export function checkFlamegraphOptions(options: FlamegraphOptions): void {
+  checkSelectionFlags(options);
   const threshold = options.temporaryAllocationThreshold ?? -1;
-  if (!Number.isInteger(threshold) || threshold < -1) {
-    throw new UsageError(`Invalid temporary allocation threshold: ${threshold}`);
-  }
-  if (options.leaks && threshold >= 0) {
-    throw new UsageError(
-      "argument --temporary-allocation-threshold: not allowed with argument --leaks",
-    );
-  }
   if (options.temporal && threshold >= 0) throw new UsageError(TEMPORAL_TEMPORARY_MESSAGE);
-  const max = options.maxMemoryRecords;
-  if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
-    throw new UsageError(`${max} is an invalid positive int value`);
-  }
+  checkMaxMemoryRecords(options.maxMemoryRecords);
 }
 
 /** Lines of readable Python source files, cached; other files are not read (confidentiality). */
@@ -115,33 +95,58 @@ export function flamegraphPageData(
   checkFlamegraphOptions(options);
   const threshold = options.temporaryAllocationThreshold ?? -1;
   const merge_threads = !options.splitThreads;
-  const inverted = options.inverted ?? false;
   const facts = pageFacts(capture, { max_memory_records: options.maxMemoryRecords });
-  const notes = [...facts.notes];
-  let locations: FlameLocation[];
-  let temporal: TemporalData | undefined;
-  const mode = options.leaks ? "leaks" : threshold >= 0 ? "temporary" : "high_water_mark";
   if (options.temporal) {
     const topts = { merge_threads, max_memory_records: options.maxMemoryRecords };
     const t = options.leaks
       ? temporalAllocations(capture, topts)
       : temporalHighWaterMark(capture, topts);
-    ({ locations, temporal } = temporalLocations(capture, t, options.leaks ?? false));
-  } else {
-    const selection: SnapshotOptions = {
-      mode,
-      merge_threads,
-      temporary_threshold: threshold >= 0 ? threshold : undefined,
-    };
-    locations = selectSnapshot(capture, selection).records.map((r) => ({
-      py_stack: r.py_stack,
-      native_stack: r.native_stack,
-      thread_id: r.thread_id,
-      size_bytes: r.size_bytes,
-      count: r.count,
-      hide_launcher: r.thread_id === capture.main_thread_id,
-    }));
+    const { locations, temporal } = temporalLocations(capture, t, options.leaks ?? false);
+    return flamegraphPage(capture, facts, locations, options, { stacks, temporal });
   }
+  const selection: SnapshotOptions = {
+    mode: flamegraphMode(options),
+    merge_threads,
+    temporary_threshold: threshold >= 0 ? threshold : undefined,
+  };
+  const locations = snapshotLocations(capture, selectSnapshot(capture, selection).records);
+  return flamegraphPage(capture, facts, locations, options, { stacks });
+}
+
+/** The snapshot mode of the options. */
+function flamegraphMode(options: FlamegraphOptions): "leaks" | "temporary" | "high_water_mark" {
+  if (options.leaks) return "leaks";
+  return (options.temporaryAllocationThreshold ?? -1) >= 0 ? "temporary" : "high_water_mark";
+}
+
+/** A snapshot's records as tree locations. */
+function snapshotLocations(
+  capture: CaptureInfo,
+  records: readonly LocationRecord[],
+): FlameLocation[] {
+  return records.map((r) => ({
+    py_stack: r.py_stack,
+    native_stack: r.native_stack,
+    thread_id: r.thread_id,
+    size_bytes: r.size_bytes,
+    count: r.count,
+    hide_launcher: r.thread_id === capture.main_thread_id,
+  }));
+}
+
+/** The page data of the locations of a capture (read with or without its events). */
+function flamegraphPage(
+  capture: CaptureInfo,
+  facts: PageFacts,
+  locations: FlameLocation[],
+  options: FlamegraphOptions,
+  extra: { stacks?: StackFrames; temporal?: TemporalData },
+): FlamegraphPageData {
+  const { stacks, temporal } = extra;
+  const merge_threads = !options.splitThreads;
+  const inverted = options.inverted ?? false;
+  const mode = flamegraphMode(options);
+  const notes = [...facts.notes];
   const strings = new StringTable();
   const sourceLines = sourceLineReader();
   const common = { inverted, merge_threads, max_nodes: options.maxNodes, sourceLines, stacks };
@@ -238,25 +243,43 @@ function temporalLocations(
  */
 export async function runFlamegraph(options: FlamegraphOptions): Promise<string> {
   checkFlamegraphOptions(options);
-  try {
-    if (!(await Deno.stat(options.capturePath)).isFile) throw new Error();
-  } catch {
-    throw new UsageError(`No such file: ${options.capturePath}`);
-  }
-  const output = options.outputPath !== undefined
-    ? pathString(options.outputPath)
-    : defaultOutputPath(options.capturePath, "flamegraph", ".html");
-  if (!options.force && await exists(output)) {
-    throw new UsageError(`File already exists, will not overwrite without --force: ${output}`);
+  await requireCaptureFile(options.capturePath);
+  const output = await reportOutputPath(options, "flamegraph", ".html");
+  const data = await flamegraphDataOf(options);
+  await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));
+  reportWritten(options, output);
+  return output;
+}
+
+/**
+ * The page data of a capture file. The peak and the leaks of a full capture come from one
+ * native fold (no events read into memory) when the report library loads; the temporal and
+ * temporary modes, and captures the fold leaves to it, from the full reader.
+ */
+export async function flamegraphDataOf(options: FlamegraphOptions): Promise<FlamegraphPageData> {
+  const stack_options = reportStackOptions(options);
+  const mode = flamegraphMode(options);
+  const streamed = options.temporal || mode === "temporary" ? undefined : await streamedSnapshot(
+    options.capturePath,
+    { leaks: mode === "leaks", merge_threads: !options.splitThreads },
+  );
+  if (streamed !== undefined) {
+    const { capture, raw, event_count } = streamed;
+    const facts = pageFactsOf(capture, raw, event_count, {
+      max_memory_records: options.maxMemoryRecords,
+    });
+    const locations = snapshotLocations(capture, streamed.records);
+    return await withReportStacks(
+      options.stacks,
+      async (stacks) =>
+        flamegraphPage(capture, facts, locations, options, { stacks: await stacks.open(capture) }),
+      stack_options,
+    );
   }
   const capture = await readCapture(options.capturePath);
-  const data = await withReportStacks(
+  return await withReportStacks(
     options.stacks,
     async (stacks) => flamegraphPageData(capture, options, await stacks.open(capture)),
-    { debug_dirs: options.debugDirs, debuginfod: options.debuginfod ?? true },
+    stack_options,
   );
-  await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));
-  const terminal = options.stdoutIsTerminal ?? Deno.stdout.isTerminal();
-  (options.stdout ?? stdoutSink)(`${terminal ? "" : "\n\n"}Wrote ${output}\n`);
-  return output;
 }

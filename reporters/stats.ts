@@ -217,6 +217,11 @@ const METADATA_ALLOCATOR_NAMES: Record<string, string> = {
   other: "unknown",
 };
 
+/** The Python allocator of a capture's metadata as memray prints it ("unknown" for others). */
+export function metadataAllocatorName(python_allocator: unknown): string {
+  return METADATA_ALLOCATOR_NAMES[String(python_allocator)] ?? "unknown";
+}
+
 /**
  * `json.dump(data, f, indent=2)`: JSON.stringify's layout is Python's for these values; Python
  * also escapes every non-ASCII UTF-16 unit (`ensure_ascii`).
@@ -263,7 +268,7 @@ export function statsJson(capture: CaptureInfo, stats: Statistics): Record<strin
       command_line: md.command_line ?? "",
       pid: h.pid,
       main_thread_id: capture.main_thread_id,
-      python_allocator: METADATA_ALLOCATOR_NAMES[String(md.python_allocator)] ?? "unknown",
+      python_allocator: metadataAllocatorName(md.python_allocator),
       has_native_traces: h.native_traces,
       trace_python_allocators: h.trace_python_allocators,
       file_format: h.aggregated ? 1 : 0,

@@ -3,75 +3,40 @@
  * sortable, searchable rows (reference §1.2, §2.4), grouped by (thread unless merged, allocator,
  * top frame).
  */
-import { UsageError } from "../lib/capture/errors.ts";
 import { readCapture } from "../lib/capture/reader.ts";
-import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
+import { withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { selectSnapshot, type SnapshotOptions } from "../lib/analysis/snapshot.ts";
-import { stdoutSink, type TextSink } from "./format.ts";
-import { defaultOutputPath, pathString } from "./transform/output_path.ts";
+import {
+  type OutputFileOptions,
+  reportOutputPath,
+  reportWritten,
+  requireCaptureFile,
+} from "./output_file.ts";
+import {
+  checkMaxMemoryRecords,
+  checkSelectionFlags,
+  reportStackOptions,
+  type SelectionFlags,
+  type StackOptions,
+} from "./report_options.ts";
 import { renderHtmlPage } from "./html/page.ts";
 import { buildTableData } from "./html/data/table_data.ts";
+import { pageFactsOf } from "./html/data/page_common.ts";
+import { streamedSnapshot } from "./html/data/streamed_snapshot.ts";
 import type { TablePageData } from "./html/data/common.ts";
 
 /** Options of {@link runTableHtml}. */
-export interface TableHtmlOptions {
-  capturePath: string;
-  /** Default: `memray-table-<capture name, suffix .html>` next to the capture. */
-  outputPath?: string;
-  /** Overwrite an existing output file. */
-  force?: boolean;
-  /** Leaked allocations instead of those live at the peak. */
-  leaks?: boolean;
-  /** Temporary allocations with this threshold (-1 or unset: off). Excludes `leaks`. */
-  temporaryAllocationThreshold?: number;
+export interface TableHtmlOptions extends OutputFileOptions, SelectionFlags, StackOptions {
   /** One row per thread and location (memray's `--split-threads`). */
   splitThreads?: boolean;
   /** memray's `--max-memory-records` (default 10000). */
   maxMemoryRecords?: number;
-  /** Where "Wrote ..." goes (default: the process stdout). */
-  stdout?: TextSink;
-  /** Whether stdout is a terminal (default: `Deno.stdout.isTerminal()`). */
-  stdoutIsTerminal?: boolean;
-  /** The report's stacks; default: its own, made from `debugDirs` and `debuginfod`. */
-  stacks?: ReportStacks;
-  /** Extra native debug-file directories (`--debug-dir`). */
-  debugDirs?: string[];
-  /** False for `--no-debuginfod` (default: servers from `DEBUGINFOD_URLS`). */
-  debuginfod?: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /** Checks the flags' combinations as memray's parser does; throws {@link UsageError}. */
 export function checkTableOptions(options: TableHtmlOptions): void {
-  const threshold = options.temporaryAllocationThreshold ?? -1;
-  if (!Number.isInteger(threshold) || threshold < -1) {
-    throw new UsageError(`Invalid temporary allocation threshold: ${threshold}`);
-  }
-  if (options.leaks && threshold >= 0) {
-    throw new UsageError(
-      "argument --temporary-allocation-threshold: not allowed with argument --leaks",
-    );
-  }
-  const max = options.maxMemoryRecords;
-  if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
-    throw new UsageError(`${max} is an invalid positive int value`);
-  }
+  checkSelectionFlags(options);
+  checkMaxMemoryRecords(options.maxMemoryRecords);
 }
 
 /** The record selection of the options. */
@@ -84,24 +49,45 @@ export function tableSelection(options: TableHtmlOptions): SnapshotOptions {
 }
 
 /**
- * The table page's data for a capture file. The whole capture is read (not streamed): the memory
- * plot needs the heap at every RSS sample, which needs each event's seq.
+ * The table page's data for a capture file. The peak and the leaks of a full capture come from
+ * one native fold (snapshot, heap at each RSS sample, event count; no events read into memory)
+ * when the report library loads; temporary allocations, and captures the fold leaves to it, from
+ * the full reader.
  */
 export async function tableDataOf(options: TableHtmlOptions): Promise<TablePageData> {
-  const capture = await readCapture(options.capturePath);
   const selection = tableSelection(options);
+  const stack_options = reportStackOptions(options);
+  const table_options = {
+    mode: selection.mode,
+    merge_threads: selection.merge_threads,
+    max_memory_records: options.maxMemoryRecords,
+  };
+  const streamed = selection.mode === "temporary" ? undefined : await streamedSnapshot(
+    options.capturePath,
+    { leaks: selection.mode === "leaks", merge_threads: selection.merge_threads },
+  );
+  if (streamed !== undefined) {
+    const { capture, raw, event_count } = streamed;
+    const facts = pageFactsOf(capture, raw, event_count, table_options);
+    return await withReportStacks(
+      options.stacks,
+      async (stacks) =>
+        buildTableData(capture, streamed.records, {
+          ...table_options,
+          facts,
+          stacks: await stacks.open(capture),
+        }),
+      stack_options,
+    );
+  }
+  const capture = await readCapture(options.capturePath);
   // Throws memray's message for temporary allocations of an aggregated capture.
   const { records } = selectSnapshot(capture, selection);
   return await withReportStacks(
     options.stacks,
     async (stacks) =>
-      buildTableData(capture, records, {
-        mode: selection.mode,
-        merge_threads: selection.merge_threads,
-        max_memory_records: options.maxMemoryRecords,
-        stacks: await stacks.open(capture),
-      }),
-    { debug_dirs: options.debugDirs, debuginfod: options.debuginfod ?? true },
+      buildTableData(capture, records, { ...table_options, stacks: await stacks.open(capture) }),
+    stack_options,
   );
 }
 
@@ -112,19 +98,10 @@ export async function tableDataOf(options: TableHtmlOptions): Promise<TablePageD
  */
 export async function runTableHtml(options: TableHtmlOptions): Promise<string> {
   checkTableOptions(options);
-  if (!(await isFile(options.capturePath))) {
-    throw new UsageError(`No such file: ${options.capturePath}`);
-  }
-  const output = options.outputPath !== undefined
-    ? pathString(options.outputPath)
-    : defaultOutputPath(options.capturePath, "table", ".html");
-  if (!options.force && await exists(output)) {
-    throw new UsageError(`File already exists, will not overwrite without --force: ${output}`);
-  }
+  await requireCaptureFile(options.capturePath);
+  const output = await reportOutputPath(options, "table", ".html");
   const data = await tableDataOf(options);
   await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));
-  const terminal = options.stdoutIsTerminal ?? Deno.stdout.isTerminal();
-  // memray's two progress bars leave a blank line each where they cannot erase themselves.
-  (options.stdout ?? stdoutSink)(`${terminal ? "" : "\n\n"}Wrote ${output}\n`);
+  reportWritten(options, output);
   return output;
 }

@@ -3,8 +3,10 @@
  * events, in seq order, into state bounded by the distinct stacks and the live allocations. The
  * fold runs natively in one pass when the report library loads (lib/capture/native_fold.ts);
  * otherwise, or for a capture the native fold leaves to it, the events are streamed by
- * {@link scanEvents} and folded here. memray 1.20 captures and aggregated captures go through
- * the full reader instead (the latter hold no events to stream).
+ * {@link scanEvents} and folded here. memray 1.20 captures are folded natively the same way
+ * (lib/memray_format/fold.ts), or streamed by lib/memray_format/scan.ts without the report
+ * library (or when the native decoder refuses one). Aggregated captures, which hold no events,
+ * go through the full reader.
  */
 import { CaptureInfo, EventBatch, scanEvents } from "../capture/event_scan.ts";
 import { foldNative, NativeFoldResult } from "../capture/native_fold.ts";
@@ -12,7 +14,10 @@ import { openCapture, OpenedCapture } from "../capture/open.ts";
 import { ALLOCATOR_NAMES } from "../capture/records.ts";
 import { CaptureFold, loadReportLib, ReportLib } from "../ffi.ts";
 import { ProgressBar } from "../capture/progress.ts";
-import { readCaptureBytes } from "../capture/reader.ts";
+import { foldMemrayCapture } from "../memray_format/fold.ts";
+import { isAggregatedMemray, scanMemrayEvents } from "../memray_format/scan.ts";
+import { Capture, readCaptureBytes } from "../capture/reader.ts";
+import { readMemrayCaptureBytes } from "../memray_format/reader.ts";
 import { LiveTable } from "./live_table.ts";
 import { groupColumns, type LocationRecord } from "./locations.ts";
 import { selectSnapshot, Snapshot } from "./snapshot.ts";
@@ -41,15 +46,62 @@ async function nativeLib(options: StreamOptions): Promise<ReportLib | undefined>
   return await loadReportLib().catch(() => undefined);
 }
 
-/** Folds `opened` natively; undefined when the TypeScript scan must do it. */
+/** Whether `opened` is an aggregated capture (ours or memray's): no events to stream. */
+function isAggregated(opened: OpenedCapture): boolean {
+  if (opened.header === undefined) return isAggregatedMemray(opened.bytes, opened.path);
+  return opened.header.aggregated;
+}
+
+/**
+ * Streams the events of `opened` (not aggregated) in seq order; returns the capture without
+ * them. `onBatch` may return false to stop a scan of ours early (a memray scan goes on, and its
+ * caller ignores the rest).
+ */
+function scanOpened(
+  opened: OpenedCapture,
+  onBatch: (batch: EventBatch) => boolean | void,
+  onProgress: (fraction: number) => void,
+): CaptureInfo {
+  if (opened.header === undefined) {
+    return scanMemrayEvents(opened.bytes, opened.path, opened.compressed, (b) => {
+      onBatch(b);
+    });
+  }
+  return scanEvents(opened.bytes, opened.header, opened.path, {
+    compressed: opened.compressed,
+    onBatch,
+    onProgress,
+  }).capture;
+}
+
+/** Reads all of `opened` (an aggregated capture), events included. */
+function readWhole(opened: OpenedCapture): Capture {
+  if (opened.header === undefined) {
+    return readMemrayCaptureBytes(opened.bytes, opened.path, opened.compressed);
+  }
+  return { ...readCaptureBytes(opened.bytes, opened.path), compressed: opened.compressed };
+}
+
+/**
+ * Folds `opened` natively; undefined when the TypeScript scan (or, for an aggregated capture or
+ * a memray capture the native decoder refuses, the full reader) must do it.
+ */
 async function foldOpened(
   opened: OpenedCapture,
   lib: ReportLib | undefined,
   merge_threads: boolean,
   progress: ProgressBar,
 ): Promise<NativeFoldResult | undefined> {
-  if (lib === undefined) return undefined;
-  return await foldNative(opened.bytes, opened.header!, opened.path, {
+  if (lib === undefined || opened.header?.aggregated) return undefined;
+  if (opened.header === undefined) {
+    return await foldMemrayCapture(opened.bytes, opened.path, {
+      lib,
+      merge_threads,
+      compressed: opened.compressed,
+      onProgress: (f) => progress.update(f),
+    });
+  }
+  return await foldNative(opened.bytes, opened.header, opened.path, {
     lib,
     merge_threads,
     compressed: opened.compressed,
@@ -87,8 +139,12 @@ function foldTotals(fold: CaptureFold): StatsTotals {
 
 /** The native fold's locations live at the peak. */
 function foldPeak(fold: CaptureFold): Snapshot {
+  return { records: foldLocations(fold.peak_locations), heap_bytes: fold.peak_bytes };
+}
+
+/** A fold's location sextuples (`peak_locations`, `leak_locations`) as records. */
+export function foldLocations(a: Float64Array): LocationRecord[] {
   const records: LocationRecord[] = [];
-  const a = fold.peak_locations;
   for (let i = 0; i < a.length; i += 6) {
     records.push({
       py_stack: a[i],
@@ -99,7 +155,7 @@ function foldPeak(fold: CaptureFold): Snapshot {
       count: a[i + 5],
     });
   }
-  return { records, heap_bytes: fold.peak_bytes };
+  return records;
 }
 
 function bar(options: StreamOptions, label: string): ProgressBar {
@@ -114,12 +170,6 @@ export async function streamStatistics(
 ): Promise<{ capture: CaptureInfo; stats: Statistics | undefined }> {
   const lib = await nativeLib(options);
   const opened = await openCapture(path, { lib });
-  if (opened.header === undefined || opened.header.aggregated) {
-    const capture = readCaptureBytes(opened.bytes, path);
-    // Aggregated captures have no statistics; the caller refuses them.
-    const stats = capture.header.aggregated ? undefined : computeStatistics(capture, num_largest);
-    return { capture, stats };
-  }
   const progress = bar(options, "Computing statistics");
   try {
     const folded = await foldOpened(opened, lib, false, progress);
@@ -129,12 +179,14 @@ export async function streamStatistics(
         stats: finishStatistics(folded.capture, foldTotals(folded.fold), num_largest),
       };
     }
+    if (isAggregated(opened)) {
+      const capture = readWhole(opened);
+      // Aggregated captures have no statistics; the caller refuses them.
+      const stats = capture.header.aggregated ? undefined : computeStatistics(capture, num_largest);
+      return { capture, stats };
+    }
     const acc = new StatsAccumulator();
-    const { capture } = scanEvents(opened.bytes, opened.header, path, {
-      compressed: opened.compressed,
-      onBatch: (batch) => acc.add(batch),
-      onProgress: (f) => progress.update(f),
-    });
+    const capture = scanOpened(opened, (batch) => acc.add(batch), (f) => progress.update(f));
     return { capture, stats: finishStatistics(capture, acc, num_largest) };
   } finally {
     progress.done();
@@ -152,19 +204,40 @@ export async function streamPeakSnapshot(
 ): Promise<{ capture: CaptureInfo; snapshot: Snapshot }> {
   const lib = await nativeLib(options);
   const opened = await openCapture(path, { lib });
-  if (opened.header === undefined || opened.header.aggregated) {
-    const capture = readCaptureBytes(opened.bytes, path);
-    const snapshot = selectSnapshot(capture, {
-      mode: "high_water_mark",
-      merge_threads: options.merge_threads,
-    });
-    return { capture, snapshot };
-  }
   const progress = bar(options, "Finding the peak");
   try {
     const folded = await foldOpened(opened, lib, options.merge_threads, progress);
     if (folded !== undefined) return { capture: folded.capture, snapshot: foldPeak(folded.fold) };
+    if (isAggregated(opened)) {
+      const capture = readWhole(opened);
+      const snapshot = selectSnapshot(capture, {
+        mode: "high_water_mark",
+        merge_threads: options.merge_threads,
+      });
+      return { capture, snapshot };
+    }
     return peakOfOpened(opened, options.merge_threads, (f) => progress.update(f));
+  } finally {
+    progress.done();
+  }
+}
+
+/**
+ * The native fold of a capture file (not aggregated) with its info, for reports that need more of
+ * it than {@link streamPeakSnapshot} gives (the HTML pages: the leaks, the heap at each RSS
+ * sample). Undefined when the report library does not load or the capture needs a TypeScript
+ * reader (aggregated, or one the native decoder refuses).
+ */
+export async function streamFold(
+  path: string,
+  options: StreamOptions & { merge_threads: boolean },
+): Promise<NativeFoldResult | undefined> {
+  const lib = await nativeLib(options);
+  if (lib === undefined) return undefined;
+  const opened = await openCapture(path, { lib });
+  const progress = bar(options, "Reading the capture");
+  try {
+    return await foldOpened(opened, lib, options.merge_threads, progress);
   } finally {
     progress.done();
   }
@@ -175,31 +248,27 @@ function peakOfOpened(
   merge_threads: boolean,
   onProgress: (fraction: number) => void,
 ): { capture: CaptureInfo; snapshot: Snapshot } {
-  const header = opened.header!;
   // Pass 1: the peak (ties go to the latest event, as memray's).
   const first = new LiveTable();
   let peak_index = -1;
   let peak_bytes = 0;
-  scanEvents(opened.bytes, header, opened.path, {
-    onBatch: (b) => {
-      const { kind, addr, size } = b;
-      for (let i = 0; i < b.count; i++) {
-        first.apply(kind[i], addr[i], size[i], 0, 0, 0, 0);
-        if (first.heap_bytes >= peak_bytes) {
-          peak_bytes = first.heap_bytes;
-          peak_index = b.first_index + i;
-        }
+  scanOpened(opened, (b) => {
+    const { kind, addr, size } = b;
+    for (let i = 0; i < b.count; i++) {
+      first.apply(kind[i], addr[i], size[i], 0, 0, 0, 0);
+      if (first.heap_bytes >= peak_bytes) {
+        peak_bytes = first.heap_bytes;
+        peak_index = b.first_index + i;
       }
-    },
-    onProgress: (f) => onProgress(f / 2),
-  });
+    }
+  }, (f) => onProgress(f / 2));
   // Pass 2: replay up to the peak, keeping each live allocation's stacks.
   const live = new LiveTable();
-  const { capture } = scanEvents(opened.bytes, header, opened.path, {
-    compressed: opened.compressed,
-    onBatch: (b) => replayUntil(live, b, peak_index),
-    onProgress: (f) => onProgress(0.5 + f / 2),
-  });
+  const capture = scanOpened(
+    opened,
+    (b) => replayUntil(live, b, peak_index),
+    (f) => onProgress(0.5 + f / 2),
+  );
   return { capture, snapshot: { records: groupLive(live, merge_threads), heap_bytes: peak_bytes } };
 }
 

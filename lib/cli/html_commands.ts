@@ -4,22 +4,10 @@
  * (`--debug-dir`, `--no-debuginfod`: native captures). Each report module is imported when its
  * command runs.
  */
-import { type Command, InvalidArgumentError, Option } from "./commander/commander.js";
+import { type Command, Option } from "./commander/commander.js";
+import { integer, positiveInt } from "./arg_parsers.ts";
 import { UsageError } from "./errors.ts";
 import type { ExitBox } from "./program.ts";
-
-function positiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!/^\d+$/.test(value) || parsed <= 0) {
-    throw new InvalidArgumentError(`${value} is an invalid positive int value`);
-  }
-  return parsed;
-}
-
-function integer(value: string): number {
-  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${value} is not an integer`);
-  return Number(value);
-}
 
 /** Adds the flags flamegraph and table share: -o, -f, --leaks, the temporary modes, threads. */
 function selectionOptions(command: Command, reporter: string): Command {

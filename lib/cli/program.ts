@@ -1,5 +1,6 @@
 /** The `memray` command line: subcommands, their flags, and what each runs. */
-import { Command, InvalidArgumentError, Option } from "./commander/commander.js";
+import { Command, Option } from "./commander/commander.js";
+import { integer, positiveInt } from "./arg_parsers.ts";
 import { CliError, formatErrorLine, UsageError } from "./errors.ts";
 import { diff, parse, stats, summary, transform, tree } from "./reports.ts";
 import { VERSION } from "./version.ts";
@@ -9,19 +10,6 @@ import { registerHtmlCommands } from "./html_commands.ts";
 /** Where a command's exit status is left for the caller (commander actions return nothing). */
 export interface ExitBox {
   code: number;
-}
-
-function positiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!/^\d+$/.test(value) || parsed <= 0) {
-    throw new InvalidArgumentError(`${value} is an invalid positive int value`);
-  }
-  return parsed;
-}
-
-function integer(value: string): number {
-  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${value} is not an integer`);
-  return Number(value);
 }
 
 async function requireResults(results: string): Promise<void> {

@@ -103,7 +103,11 @@ export function readCodeObject(c: Cursor, last_firstlineno: number): CodeObjectR
  * Decodes a CODE_OBJECT record into `parts`; returns the delta base for the next record's first
  * line (unchanged when the record is cut short).
  */
-export function decodeCodeObject(c: Cursor, last_firstlineno: number, parts: MemrayParts): number {
+export function decodeCodeObject(
+  c: Cursor,
+  last_firstlineno: number,
+  parts: Pick<MemrayParts, "addCode">,
+): number {
   const r = readCodeObject(c, last_firstlineno);
   if (r === undefined) return last_firstlineno;
   parts.addCode({

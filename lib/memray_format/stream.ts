@@ -31,6 +31,19 @@ const POINTER_CACHE_MISS = 15;
 /** Slots of the FRAME_PUSH memo, minus one (a power of two). */
 const PUSH_MEMO_MASK = 4095;
 
+/** Where {@link decodeStream} puts events (in seq order): `parts.events` unless told. */
+export interface EventSink {
+  push(
+    seq: number,
+    kind: number,
+    addr: number,
+    size: number,
+    thread: number,
+    py_stack: number,
+    native_stack: number,
+  ): void;
+}
+
 /** Per memray thread: its Python stack as our tree nodes, outermost first (0 = root). */
 interface StreamThread {
   tid: number;
@@ -38,8 +51,9 @@ interface StreamThread {
 }
 
 /**
- * Decodes `bytes[start..end)` into `parts`. A record cut by the end of the data (a crash) ends the
- * stream with `parts.cut_off` set; an unknown record type is an error, as in memray.
+ * Decodes `bytes[start..end)` into `parts`, its events into `sink` (default `parts.events`). A
+ * record cut by the end of the data (a crash) ends the stream with `parts.cut_off` set; an
+ * unknown record type is an error, as in memray.
  */
 export function decodeStream(
   bytes: Uint8Array,
@@ -48,10 +62,11 @@ export function decodeStream(
   native_traces: boolean,
   parts: MemrayParts,
   path: string,
+  sink: EventSink = parts.events,
 ): void {
   const fail = failIn(path);
   const c = new Cursor(bytes, start, end);
-  const events = parts.events;
+  const events = sink;
   const py_tree = parts.py_tree;
   const py_frames = parts.py_frames;
   const cache = new Float64Array(POINTER_CACHE_SIZE);

@@ -197,7 +197,8 @@ pub const Scan = struct {
                 seq = s;
                 t.last_seq = s;
                 const is_alloc = kind <= records.kind_alloc_last;
-                try self.fold.event(
+                try self.fold.event_at(
+                    s,
                     kind,
                     addr,
                     size_bytes,
@@ -290,7 +291,10 @@ pub const Scan = struct {
                 const seq_delta = c.varint();
                 _ = c.varint();
                 _ = c.varint();
+                const listed = self.cold.items.len;
                 try self.cold_record(t, &c, start, seq_delta);
+                // Listed (not cut off): the memory plot wants the heap at this sample.
+                if (self.cold.items.len > listed) try self.fold.rss_sample(t.seq);
             },
             0x41 => {
                 const seq_delta = c.varint();

@@ -3,6 +3,12 @@
 //! as memray's), and the totals of lib/analysis/stats.ts StatsAccumulator (sizes, allocators and
 //! Python stack nodes, each in order of first allocation). State is bounded by the distinct sizes
 //! and stacks and the live allocations, whatever the number of events.
+//!
+//! The memory plot of the HTML reports needs the heap at each RSS sample: the heap after every
+//! event with a lower seq (reporters/html/data/page_common.ts `rawMemory`). Samples are
+//! registered (`rss_sample`) before any event past them is folded (a thread's records are decoded
+//! in order, and the scan folds the lowest seq first), wait in `pending` sorted by seq, and take
+//! the heap when the first event past them comes (`event_at`) or when the fold ends.
 const std = @import("std");
 const assert = std.debug.assert;
 const Allocator = std.mem.Allocator;
@@ -13,6 +19,14 @@ pub const kind_alloc_last: u8 = 0x0c;
 
 /// Sizes below this count in a flat array; larger ones in a hash map.
 const small_sizes = 1 << 16;
+
+/// An RSS sample waiting for the first event past it: its seq and its place among the samples.
+const Sample = struct { seq: u64, ordinal: u32 };
+
+pub const SampleError = error{Corrupt} || Allocator.Error;
+
+/// Seqs a sample may have: those a TypeScript Number holds exactly (as the scan requires).
+const sample_seq_limit: u64 = 1 << 53;
 
 pub const Fold = struct {
     gpa: Allocator,
@@ -32,6 +46,13 @@ pub const Fold = struct {
     node_bytes: std.ArrayListUnmanaged(u64) = .empty,
     node_counts: std.ArrayListUnmanaged(u64) = .empty,
     node_order: std.ArrayListUnmanaged(u32) = .empty,
+    /// Samples by seq (ties in order of registration); those before `pending_head` are done.
+    pending: std.ArrayListUnmanaged(Sample) = .empty,
+    pending_head: usize = 0,
+    /// The heap at each sample, in order of registration (`rss_sample`).
+    sample_heap_bytes: std.ArrayListUnmanaged(u64) = .empty,
+    /// The seq of the latest event given to `event_at`; null before the first.
+    last_event_seq: ?u64 = null,
 
     pub fn init(gpa: Allocator) Allocator.Error!Fold {
         var live = try LiveSet.init(gpa);
@@ -50,6 +71,66 @@ pub const Fold = struct {
         self.node_bytes.deinit(self.gpa);
         self.node_counts.deinit(self.gpa);
         self.node_order.deinit(self.gpa);
+        self.pending.deinit(self.gpa);
+        self.sample_heap_bytes.deinit(self.gpa);
+    }
+
+    /// Registers an RSS sample at `seq`; its heap is that after every event with a lower seq.
+    /// error.Corrupt when an event at or past `seq` was already folded (a capture whose seqs
+    /// collide across threads: the TypeScript reader decides then).
+    pub fn rss_sample(self: *Fold, seq: u64) SampleError!void {
+        if (seq >= sample_seq_limit) return error.Corrupt;
+        if (self.last_event_seq) |last| {
+            if (seq <= last) return error.Corrupt;
+        }
+        const ordinal: u32 = std.math.cast(u32, self.sample_heap_bytes.items.len) orelse return error.Corrupt;
+        try self.sample_heap_bytes.append(self.gpa, 0);
+        try self.pending.append(self.gpa, .{ .seq = seq, .ordinal = ordinal });
+        // Insertion from the back: samples come in seq order but for odd captures. Every seq
+        // before `pending_head` is below `last_event_seq`, so the new one never moves past it.
+        var i = self.pending.items.len - 1;
+        while (i > self.pending_head and self.pending.items[i - 1].seq > seq) : (i -= 1) {
+            std.mem.swap(Sample, &self.pending.items[i - 1], &self.pending.items[i]);
+        }
+        assert(i >= self.pending_head);
+        assert(self.pending.items[i].ordinal == ordinal);
+    }
+
+    /// Gives the current heap to every pending sample with a seq below `seq`.
+    fn take_samples_before(self: *Fold, seq: u64) void {
+        const items = self.pending.items;
+        var head = self.pending_head;
+        while (head < items.len and items[head].seq < seq) : (head += 1) {
+            self.sample_heap_bytes.items[items[head].ordinal] = self.live.heap_bytes;
+        }
+        assert(head <= items.len);
+        self.pending_head = head;
+    }
+
+    /// The fold is over: every pending sample takes the final heap.
+    pub fn finish_samples(self: *Fold) void {
+        // Seqs are below 2^53 (the scan refuses others): maxInt is past every sample.
+        self.take_samples_before(std.math.maxInt(u64));
+        assert(self.pending_head == self.pending.items.len);
+        assert(self.sample_heap_bytes.items.len == self.pending.items.len);
+    }
+
+    /// Folds the next event, at `seq` (above every earlier event's), after giving the samples
+    /// before it their heap.
+    pub fn event_at(
+        self: *Fold,
+        seq: u64,
+        kind: u8,
+        addr: u64,
+        size_bytes: u64,
+        thread_id: u32,
+        py_stack: u32,
+        native_stack: u32,
+    ) Allocator.Error!void {
+        assert(self.last_event_seq == null or seq > self.last_event_seq.?);
+        if (self.pending_head < self.pending.items.len) self.take_samples_before(seq);
+        self.last_event_seq = seq;
+        try self.event(kind, addr, size_bytes, thread_id, py_stack, native_stack);
     }
 
     /// Folds the next event in seq order. `kind` is a valid event kind; allocations carry the
@@ -164,4 +245,19 @@ test "a partial munmap splits a mapping into pieces, each an allocation at the p
         if (r.kind == 0x09) mapped += r.bytes;
     }
     try std.testing.expectEqual(@as(u64, 0x2800), mapped);
+}
+
+test "the heap at each RSS sample: after every event with a lower seq, in registration order" {
+    var fold = try Fold.init(std.testing.allocator);
+    defer fold.deinit();
+    try fold.rss_sample(1); // before any event: heap 0
+    try fold.rss_sample(5);
+    try fold.rss_sample(3); // out of order: still the heap after events below seq 3
+    try fold.event_at(2, 0x01, 0x1000, 100, 1, 1, 0); // heap 100
+    try fold.event_at(4, 0x01, 0x2000, 50, 1, 1, 0); // heap 150
+    try fold.event_at(6, 0x11, 0x1000, 0, 1, 0, 0); // heap 50
+    try std.testing.expectError(error.Corrupt, fold.rss_sample(6));
+    try fold.rss_sample(9); // after the last event: the final heap
+    fold.finish_samples();
+    try std.testing.expectEqualSlices(u64, &.{ 0, 150, 100, 50 }, fold.sample_heap_bytes.items);
 }

@@ -41,6 +41,11 @@ pub const Arrays = enum(u32) {
     /// stack node, native stack node, thread id (of the first), allocator kind (of the first),
     /// bytes, count.
     peak_locations,
+    /// f64: the heap at each RSS sample (after every event with a lower seq), in the order of
+    /// the samples among `cold_records`.
+    rss_heap,
+    /// f64 sextuples per location live at the end (the leaks), as `peak_locations`.
+    leak_locations,
 };
 pub const array_count = @typeInfo(Arrays).@"enum".fields.len;
 
@@ -63,7 +68,8 @@ pub const FoldResult = extern struct {
     arrays: [array_count]Array = @splat(.{}),
 };
 
-const Holder = struct {
+/// A result and the arena of its arrays (memray_fold.zig fills one too).
+pub const Holder = struct {
     result: FoldResult,
     arena: std.heap.ArenaAllocator,
 };
@@ -110,6 +116,12 @@ fn fill(
     defer scan.deinit();
     scan.progress = progress;
     try scan.run();
+    try publish(gpa, holder, &scan, scan.walk.cut_off, merge_threads);
+}
+
+/// Fills `holder`'s result from a finished scan: anything with the fields of capture_scan.zig
+/// `Scan` that are read here (`fold`, `stacks`, `threads[i].thread_id`, `cold`).
+pub fn publish(gpa: Allocator, holder: *Holder, scan: anytype, cut_off: bool, merge_threads: bool) Allocator.Error!void {
     const out = holder.arena.allocator();
     const r = &holder.result;
     const fold = &scan.fold;
@@ -119,7 +131,7 @@ fn fill(
     r.peak_bytes = @floatFromInt(fold.peak_bytes);
     r.peak_index = if (fold.event_count == 0) -1 else @floatFromInt(fold.live.peak_index);
     r.end_heap_bytes = @floatFromInt(fold.live.heap_bytes);
-    r.cut_off = if (scan.walk.cut_off) 1 else 0;
+    r.cut_off = if (cut_off) 1 else 0;
 
     const threads = try out.alloc(u32, scan.threads.len);
     for (threads, scan.threads) |*id, t| id.* = t.thread_id;
@@ -155,7 +167,17 @@ fn fill(
     for (fold.kind_order.items, 0..) |k, i| put(kinds[2 * i ..], &.{ k, fold.kind_counts[k] });
     set(r, .stats_kinds, kinds);
 
-    set(r, .peak_locations, try peak_locations(gpa, out, &fold.live, merge_threads));
+    const peak_rows = try fold.live.peak_rows(gpa);
+    defer gpa.free(peak_rows);
+    set(r, .peak_locations, try locations(gpa, out, peak_rows, merge_threads));
+    const live_rows = try fold.live.live_rows(gpa);
+    defer gpa.free(live_rows);
+    set(r, .leak_locations, try locations(gpa, out, live_rows, merge_threads));
+
+    fold.finish_samples();
+    const heaps = try out.alloc(f64, fold.sample_heap_bytes.items.len);
+    for (heaps, fold.sample_heap_bytes.items) |*d, h| d.* = @floatFromInt(h);
+    set(r, .rss_heap, heaps);
 }
 
 fn set(r: *FoldResult, which: Arrays, items: anytype) void {
@@ -181,11 +203,10 @@ fn tree_pairs(out: Allocator, tree: anytype) Allocator.Error![]i32 {
 
 const LocationKey = struct { py: u32, native: u32, thread_id: u32 };
 
-/// Groups the allocations live at the peak by (Python stack, native stack, thread or 0 when
-/// merged), in order of their first allocation, as lib/analysis/locations.ts groupColumns.
-fn peak_locations(gpa: Allocator, out: Allocator, live: *const live_set.LiveSet, merge_threads: bool) Allocator.Error![]f64 {
-    const rows = try live.peak_rows(gpa);
-    defer gpa.free(rows);
+/// Groups allocations (at the peak, or at the end) by (Python stack, native stack, thread or 0
+/// when merged), in order of their first allocation, as lib/analysis/locations.ts groupColumns.
+/// Sorts `rows`; pieces of one mapping tie, but they share their location.
+fn locations(gpa: Allocator, out: Allocator, rows: []live_set.Row, merge_threads: bool) Allocator.Error![]f64 {
     std.mem.sort(live_set.Row, rows, {}, struct {
         fn less(_: void, a: live_set.Row, b: live_set.Row) bool {
             return a.index < b.index;

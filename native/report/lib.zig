@@ -9,9 +9,10 @@ const block = @import("lz4_block.zig");
 const capture_pack = @import("capture_pack.zig");
 const fold_result = @import("fold_result.zig");
 const file_decompress = @import("file_decompress.zig");
+const memray_fold = @import("memray_fold.zig");
 
 /// Bumped whenever a signature or an error code changes; lib/ffi.ts refuses other versions.
-pub const abi_version: u32 = 6;
+pub const abi_version: u32 = 8;
 
 /// Error codes (negative results). Keep in step with lib/ffi.ts.
 pub const error_output_full: i64 = -1;
@@ -42,6 +43,7 @@ comptime {
     @export(&memrayd_compress_capture, .{ .name = "memrayd_compress_capture" });
     @export(&memrayd_fold_capture, .{ .name = "memrayd_fold_capture" });
     @export(&memrayd_fold_free, .{ .name = "memrayd_fold_free" });
+    @export(&memrayd_fold_memray, .{ .name = "memrayd_fold_memray" });
     @export(&memrayd_lz4_file_content_size, .{ .name = "memrayd_lz4_file_content_size" });
     @export(&memrayd_lz4_decompress_file, .{ .name = "memrayd_lz4_decompress_file" });
 }
@@ -135,7 +137,27 @@ fn memrayd_fold_capture(
     return result;
 }
 
-/// Frees a result of `memrayd_fold_capture`; null is ignored.
+/// Decodes the record stream `bytes[start..end)` of a memray 1.20 ALL_ALLOCATIONS capture (header
+/// parsed by the caller, decompressed, zero padding trimmed) and folds it as `memrayd_fold_capture`
+/// folds ours, into the same result (memray_fold.zig). `flags`: bit0 native traces, bit1 merge
+/// threads in the peak's locations. `progress` as for `memrayd_fold_capture`, in stream bytes.
+/// Free the result with `memrayd_fold_free`; null when out of memory.
+fn memrayd_fold_memray(
+    bytes: ?[*]const u8,
+    bytes_len: usize,
+    start: usize,
+    end: usize,
+    flags: u32,
+    progress: ?*[2]u64,
+) callconv(.c) ?*fold_result.FoldResult {
+    const in = slice_const(bytes, bytes_len) orelse return null;
+    const result = memray_fold.fold_memray(std.heap.c_allocator, in, start, end, flags & 1 != 0, flags & 2 != 0, progress) orelse return null;
+    assert(result.status <= 0);
+    assert(result.event_count >= 0);
+    return result;
+}
+
+/// Frees a result of `memrayd_fold_capture` or `memrayd_fold_memray`; null is ignored.
 fn memrayd_fold_free(result: ?*fold_result.FoldResult) callconv(.c) void {
     const r = result orelse return;
     assert(r.status <= 0);
@@ -202,4 +224,5 @@ test {
     _ = file_decompress;
     _ = @import("fold.zig");
     _ = @import("chunk_walk.zig");
+    _ = memray_fold;
 }

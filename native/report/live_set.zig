@@ -283,6 +283,27 @@ pub const LiveSet = struct {
         return removed;
     }
 
+    /// The allocations live now (at the end of a fold: the leaks), in no particular order; each
+    /// piece left of a mapping is one.
+    pub fn live_rows(self: *const LiveSet, gpa: Allocator) Allocator.Error![]Row {
+        var rows: std.ArrayListUnmanaged(Row) = .empty;
+        errdefer rows.deinit(gpa);
+        try rows.ensureTotalCapacity(gpa, self.size + self.ranges.items.len + 1);
+        for (self.keys, self.rows) |key, row| {
+            if (key != empty_key) rows.appendAssumeCapacity(row);
+        }
+        assert(rows.items.len == self.size);
+        if (self.top_row) |row| rows.appendAssumeCapacity(row);
+        for (self.ranges.items) |piece| {
+            const m = self.mappings.items[piece.mapping];
+            assert(m.pieces > 0);
+            var row = m.row;
+            row.bytes = piece.end - piece.start;
+            rows.appendAssumeCapacity(row);
+        }
+        return rows.toOwnedSlice(gpa);
+    }
+
     /// The allocations live at the latest high-water mark (empty before any event), in no
     /// particular order.
     pub fn peak_rows(self: *const LiveSet, gpa: Allocator) Allocator.Error![]Row {

@@ -7,11 +7,16 @@ import { readCapture } from "../../lib/capture/reader.ts";
 import { selectSnapshot, SnapshotOptions } from "../../lib/analysis/snapshot.ts";
 import { VERSION } from "../../lib/cli/version.ts";
 import { ReportStacks, withReportStacks } from "../../lib/analysis/report_stacks.ts";
-import { stdoutSink, TextSink } from "../format.ts";
+import {
+  type OutputFileOptions,
+  reportOutputPath,
+  reportWritten,
+  requireCaptureFile,
+} from "../output_file.ts";
+import { checkSelectionFlags, type SelectionFlags } from "../report_options.ts";
 import { CSV_SUFFIX, renderCsv } from "./csv.ts";
 import { GPROF2DOT_SUFFIX, renderGprof2dot } from "./gprof2dot.ts";
 import { gprof2dotHint, onPath } from "./gprof2dot_hint.ts";
-import { defaultOutputPath, pathString } from "./output_path.ts";
 import { buildPprof, PPROF_SUFFIX } from "./pprof.ts";
 import { renderSpeedscope, SPEEDSCOPE_SUFFIX } from "./speedscope.ts";
 
@@ -24,43 +29,13 @@ export const TRANSFORM_FORMATS: Readonly<Record<string, string>> = {
 };
 
 /** Options of {@link runTransform}. */
-export interface TransformOptions {
-  capturePath: string;
-  /** gprof2dot, csv, speedscope or pprof (any case). */
+export interface TransformOptions extends OutputFileOptions, SelectionFlags {
+  /** gprof2dot, csv, speedscope or pprof (any case); names the default output. */
   format: string;
-  /** Default: `memray-<format>-<capture name, suffix replaced>` next to the capture. */
-  outputPath?: string;
-  /** Overwrite an existing output file. */
-  force?: boolean;
-  /** Leaked allocations instead of those live at the peak. */
-  leaks?: boolean;
-  /** Temporary allocations with this threshold (-1 or unset: off). Excludes `leaks`. */
-  temporaryAllocationThreshold?: number;
-  /** Where "Wrote ..." and hints go (default: the process stdout). */
-  stdout?: TextSink;
-  /** Whether stdout is a terminal (default: `Deno.stdout.isTerminal()`). */
-  stdoutIsTerminal?: boolean;
   /** Whether an executable is on PATH (default: a PATH search); for gprof2dot's hint. */
   onPath?: (name: string) => Promise<boolean>;
   /** The report's stacks (the CLI's `--debug-dir`, `--no-debuginfod`); default: its own. */
   stacks?: ReportStacks;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -72,24 +47,10 @@ export async function runTransform(options: TransformOptions): Promise<string> {
   const format = options.format.toLowerCase();
   const suffix = Object.hasOwn(TRANSFORM_FORMATS, format) ? TRANSFORM_FORMATS[format] : undefined;
   if (suffix === undefined) throw new UsageError(`Format not supported: ${options.format}`);
+  checkSelectionFlags(options);
   const threshold = options.temporaryAllocationThreshold ?? -1;
-  if (!Number.isInteger(threshold) || threshold < -1) {
-    throw new UsageError(`Invalid temporary allocation threshold: ${threshold}`);
-  }
-  if (options.leaks && threshold >= 0) {
-    throw new UsageError(
-      "argument --temporary-allocation-threshold: not allowed with argument --leaks",
-    );
-  }
-  if (!(await isFile(options.capturePath))) {
-    throw new UsageError(`No such file: ${options.capturePath}`);
-  }
-  const output = options.outputPath !== undefined
-    ? pathString(options.outputPath)
-    : defaultOutputPath(options.capturePath, format, suffix);
-  if (!options.force && await exists(output)) {
-    throw new UsageError(`File already exists, will not overwrite without --force: ${output}`);
-  }
+  await requireCaptureFile(options.capturePath);
+  const output = await reportOutputPath(options, format, suffix);
   const capture = await readCapture(options.capturePath);
   // transform has no --split-threads: memray always merges threads here.
   const selection: SnapshotOptions = options.leaks
@@ -112,10 +73,7 @@ export async function runTransform(options: TransformOptions): Promise<string> {
       : renderSpeedscope(capture, records, { exporter: `memray@${VERSION}`, stacks });
     await Deno.writeTextFile(output, text);
   });
-  const terminal = options.stdoutIsTerminal ?? Deno.stdout.isTerminal();
-  const out = options.stdout ?? stdoutSink;
-  // memray's two progress bars leave a blank line each where they cannot erase themselves.
-  out(`${terminal ? "" : "\n\n"}Wrote ${output}\n`);
+  const { out, terminal } = reportWritten(options, output);
   if (format === "gprof2dot") {
     const which = options.onPath ?? onPath;
     let width = 80;

@@ -4,18 +4,10 @@
  * downsampled for the plot.
  */
 import type { Capture } from "../../../lib/capture/reader.ts";
+import type { CaptureInfo } from "../../../lib/capture/event_scan.ts";
 import { LiveTable } from "../../../lib/analysis/live_table.ts";
+import { metadataAllocatorName } from "../../stats.ts";
 import { MAX_MEMORY_POINTS, PageMemory, PageStats } from "./common.ts";
-
-/** memray's metadata allocator names as its Stats modal prints them. */
-const ALLOCATOR_NAMES: Record<string, string> = {
-  pymalloc: "pymalloc",
-  pymalloc_debug: "pymalloc debug",
-  mimalloc: "mimalloc",
-  mimalloc_debug: "mimalloc debug",
-  malloc: "malloc",
-  other: "unknown",
-};
 
 /** memray's FileReader default cap on kept memory records. */
 export const DEFAULT_MAX_MEMORY_RECORDS = 10000;
@@ -66,6 +58,30 @@ export function rawMemory(capture: Capture): RawMemory {
     if (live.heap_bytes > out.peak_bytes) out.peak_bytes = live.heap_bytes;
   }
   return out;
+}
+
+/**
+ * The series of {@link rawMemory} from a native fold of a full capture: `rss_heap[k]` is the heap
+ * at `capture.rss[k]` (after every event with a lower seq), `peak_bytes` the heap's highest.
+ */
+export function foldedMemory(
+  capture: CaptureInfo,
+  rss_heap: ArrayLike<number>,
+  peak_bytes: number,
+): RawMemory {
+  const rss = capture.rss;
+  if (rss_heap.length !== rss.length) {
+    throw new Error(`native fold gave ${rss_heap.length} heap samples for ${rss.length} RSS ones`);
+  }
+  const start = capture.header.start_time_ms;
+  // Stable, as rawMemory's sort of the samples.
+  const order = rss.map((_, k) => k).sort((a, b) => rss[a].seq - rss[b].seq);
+  return {
+    time_ms: order.map((k) => start + rss[k].time_offset_ms),
+    rss_bytes: order.map((k) => rss[k].rss_bytes),
+    heap_bytes: order.map((k) => rss_heap[k]),
+    peak_bytes,
+  };
 }
 
 /** Keeps at most `max_records` samples, evenly strided, as memray's FileReader does. */
@@ -142,12 +158,29 @@ export interface PageFactsOptions {
   max_points?: number;
 }
 
+/** The stats panel and memory series of a page, and the notes they call for. */
+export interface PageFacts {
+  stats: PageStats;
+  memory: PageMemory;
+  notes: string[];
+}
+
 /** The stats panel and memory series of a capture, and the notes they call for. */
-export function pageFacts(
-  capture: Capture,
+export function pageFacts(capture: Capture, options: PageFactsOptions = {}): PageFacts {
+  const events = capture.header.aggregated ? undefined : capture.events.count;
+  return pageFactsOf(capture, rawMemory(capture), events, options);
+}
+
+/**
+ * {@link pageFacts} of a capture read without its events: `raw` is its memory series (from
+ * {@link foldedMemory}), `event_count` its events (undefined for an aggregated capture).
+ */
+export function pageFactsOf(
+  capture: CaptureInfo,
+  raw: RawMemory,
+  event_count: number | undefined,
   options: PageFactsOptions = {},
-): { stats: PageStats; memory: PageMemory; notes: string[] } {
-  const raw = rawMemory(capture);
+): PageFacts {
   const capped = capRecords(raw, options.max_memory_records ?? DEFAULT_MAX_MEMORY_RECORDS);
   const memory = downsampleMemory(capped, options.max_points ?? MAX_MEMORY_POINTS);
   const notes: string[] = [];
@@ -164,11 +197,11 @@ export function pageFacts(
     start_ms: h.start_time_ms,
     end_ms: Math.max(h.end_time_ms, h.start_time_ms),
     peak_bytes: raw.peak_bytes,
-    python_allocator: ALLOCATOR_NAMES[String(md.python_allocator)] ?? "unknown",
+    python_allocator: metadataAllocatorName(md.python_allocator),
     pid: h.pid,
     native_traces: h.native_traces,
     aggregated: h.aggregated,
   };
-  if (!h.aggregated) stats.total_allocations = capture.events.count;
+  if (event_count !== undefined) stats.total_allocations = event_count;
   return { stats, memory, notes };
 }

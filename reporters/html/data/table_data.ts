@@ -3,11 +3,12 @@
  * allocator lowercased, top frame "func at file:line" or "???"), biggest first.
  */
 import type { Capture } from "../../../lib/capture/reader.ts";
+import type { CaptureInfo } from "../../../lib/capture/event_scan.ts";
 import type { LocationRecord } from "../../../lib/analysis/locations.ts";
 import { ALLOCATOR_NAMES } from "../../../lib/capture/records.ts";
 import { type StackFrames, StackResolver } from "../../../lib/analysis/stack_resolver.ts";
 import { PageMode, StringTable, TablePageData } from "./common.ts";
-import { pageFacts, PageFactsOptions } from "./page_common.ts";
+import { type PageFacts, pageFacts, PageFactsOptions } from "./page_common.ts";
 
 /** Options of {@link buildTableData}. */
 export interface TableDataOptions extends PageFactsOptions {
@@ -16,6 +17,8 @@ export interface TableDataOptions extends PageFactsOptions {
   merge_threads: boolean;
   /** The capture's stacks (merged native frames for `--native`); default: its Python stacks. */
   stacks?: StackFrames;
+  /** The stats and memory series, for a capture read without its events; default: replayed. */
+  facts?: PageFacts;
 }
 
 /** memray's `format_thread_name`: "0x<tid> (<name>)" or "0x<tid>". */
@@ -46,9 +49,12 @@ export function tableTitle(mode: PageMode): string {
   return "memray table report";
 }
 
-/** Builds the table page's data from the snapshot's records. */
+/**
+ * Builds the table page's data from the snapshot's records. A capture read without its events
+ * needs `options.facts`.
+ */
 export function buildTableData(
-  capture: Capture,
+  capture: Capture | CaptureInfo,
   records: readonly LocationRecord[],
   options: TableDataOptions,
 ): TablePageData {
@@ -81,7 +87,7 @@ export function buildTableData(
   });
   // Biggest first; equal sizes keep the order of their first record.
   const sorted = [...groups.values()].sort((a, b) => b.size - a.size || a.first - b.first);
-  const facts = pageFacts(capture, options);
+  const facts = options.facts ?? pageFactsOfRead(capture, options);
   const notes = [...facts.notes];
   const h = capture.header;
   if (
@@ -114,4 +120,9 @@ export function buildTableData(
     },
     strings: out.strings,
   };
+}
+
+function pageFactsOfRead(capture: Capture | CaptureInfo, options: PageFactsOptions): PageFacts {
+  if (!("events" in capture)) throw new Error("buildTableData needs facts without the events");
+  return pageFacts(capture, options);
 }
