@@ -112,7 +112,8 @@ export const DIFF_JSON_SCHEMA = {
 
 /** The JSON document of a diff (see {@link DIFF_JSON_SCHEMA}). */
 export function diffJson(diff: HeapDiff): Record<string, unknown> {
-  const frames: DiffFrame[] = [];
+  // The JSON frame table keeps its schema's three fields (the kind is for the HTML page).
+  const frames: Omit<DiffFrame, "kind">[] = [];
   const index = new Map<string, number>();
   const frameIndex = (f: DiffFrame) => {
     const key = `${f.function}\0${f.filename}\0${f.lineno}`;

@@ -16,6 +16,7 @@ import { pageFacts } from "./html/data/page_common.ts";
 import {
   FLAG_IMPORT_SYSTEM,
   FLAG_INTERESTING,
+  FLAG_NATIVE,
   type FlameTree,
 } from "./html/app/flamegraph/model.ts";
 import type { DiffPageData } from "./html/app/flamegraph/diff_model.ts";
@@ -85,7 +86,8 @@ export function diffPageData(diff: HeapDiff, now: Capture): DiffPageData {
         tree.lineno.push(f.lineno);
         tree.thread.push(tree.thread[0]);
         tree.flags.push(
-          (c.interesting ? FLAG_INTERESTING : 0) | (c.import_system ? FLAG_IMPORT_SYSTEM : 0),
+          (c.interesting ? FLAG_INTERESTING : 0) | (c.import_system ? FLAG_IMPORT_SYSTEM : 0) |
+            (f.kind === "native" ? FLAG_NATIVE : 0),
         );
         tree.source.push(-1);
         for (

@@ -9,12 +9,27 @@ import type { Capture } from "../capture/reader.ts";
 import { classifyStack } from "./frame_filter.ts";
 import { selectSnapshot } from "./snapshot.ts";
 import { type StackFrames, StackResolver } from "./stack_resolver.ts";
+import type { MergedFrame } from "./merged_stacks.ts";
 
 /** A frame of a diffed stack. */
 export interface DiffFrame {
   function: string;
+  /** The source file; for a native frame without line information, its module's path. */
   filename: string;
   lineno: number;
+  /** What the stack resolver says the frame is (native frames come from `--native` captures). */
+  kind: "python" | "native";
+}
+
+/** A resolved frame as the diff keeps it; a native frame without a file is named by its module. */
+export function diffFrame(frame: MergedFrame): DiffFrame {
+  const native = frame.kind === "native";
+  return {
+    function: frame.function,
+    filename: native && frame.file === "" ? frame.module ?? "" : frame.file,
+    lineno: frame.line,
+    kind: frame.kind,
+  };
 }
 
 /** How a location changed from base to new. */
@@ -82,11 +97,10 @@ function sideEntries(capture: Capture, mode: DiffMode, stacks: StackFrames): {
   const snapshot = selectSnapshot(capture, { mode, merge_threads: true });
   const entries = new Map<string, SideEntry>();
   for (const rec of snapshot.records) {
-    const frames = stacks.frames(rec.py_stack, rec.native_stack, rec.thread_id)
-      .map((f) => ({ function: f.function, filename: f.file, lineno: f.line }));
+    const frames = stacks.frames(rec.py_stack, rec.native_stack, rec.thread_id).map(diffFrame);
     const stack = classifyStack(frames).map((c) => c.frame);
     // Records with equal frames but different native stacks (or ids) are one location here.
-    const key = JSON.stringify(stack.map((f) => [f.function, f.filename, f.lineno]));
+    const key = JSON.stringify(stack.map((f) => [f.function, f.filename, f.lineno, f.kind]));
     const e = entries.get(key);
     if (e === undefined) entries.set(key, { stack, bytes: rec.size_bytes, count: rec.count });
     else {

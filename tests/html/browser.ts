@@ -44,7 +44,17 @@ export interface BrowserPage {
   texts(selector: string): Promise<string[]>;
   /** Saves a full-page PNG to `test-output/html/<name>.png`; returns its path. */
   screenshot(name: string): Promise<string>;
+  /**
+   * Reads `read()` again (every 25 ms, up to {@link SETTLE_MS}) until it equals `expected`
+   * (structurally), and returns it; else throws with the last value read. Pages re-render after
+   * an event (Preact batches renders, effects run after paint), so a read right after an action
+   * can see the old page on a loaded machine: assertions on what an action changes go here.
+   */
+  until<T>(read: () => Promise<T>, expected: T, what?: string): Promise<T>;
 }
+
+/** How long {@link BrowserPage.until} and page waits give a page to settle. */
+export const SETTLE_MS = 20_000;
 
 /** `data-testid` selector. */
 export function testId(id: string): string {
@@ -60,9 +70,36 @@ export interface WithPageOptions {
   colorScheme?: "light" | "dark";
 }
 
+/** Structural equality of JSON-like values (what {@link BrowserPage.until} compares). */
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Polls `read` until it returns `expected`; see {@link BrowserPage.until}. */
+export async function until<T>(
+  read: () => Promise<T>,
+  expected: T,
+  what = "the page",
+  timeout_ms = SETTLE_MS,
+): Promise<T> {
+  const deadline = performance.now() + timeout_ms;
+  for (let attempt = 0;; attempt++) {
+    const value = await read();
+    if (sameJson(value, expected)) return value;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `${what} did not settle in ${timeout_ms} ms (${attempt + 1} reads): expected ` +
+          `${JSON.stringify(expected)}, last read ${JSON.stringify(value)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /**
- * Opens `html_path` (a file) in a fresh headless Chromium, waits for the load event, runs `fn`,
- * and closes the browser whatever happens.
+ * Opens `html_path` (a file) in a fresh headless Chromium, waits for the load event and the
+ * app's first render (the `#app` element has content, where the page has one), runs `fn`, and
+ * closes the browser whatever happens (a failing close does not hide the test's own error).
  */
 export async function withPage<T>(
   html_path: string,
@@ -87,7 +124,12 @@ export async function withPage<T>(
     page.on("request", (r) => {
       if (r.url() !== url && !r.url().startsWith("blob:")) requests.push(r.url());
     });
+    page.setDefaultTimeout(SETTLE_MS);
     await page.goto(url, { waitUntil: "load" });
+    // The app renders from a script; wait for it (a page without #app is not an app page).
+    await page.waitForFunction(
+      '(document.getElementById("app")?.childElementCount ?? 1) > 0',
+    );
     const api: BrowserPage = {
       page,
       errors,
@@ -107,9 +149,11 @@ export async function withPage<T>(
         await page.screenshot({ path, fullPage: true });
         return path;
       },
+      until: (read, expected, what) => until(read, expected, what),
     };
     return await fn(api);
   } finally {
-    await browser.close();
+    // Closing kills Chromium and its helpers; it must not mask the error that got us here.
+    await browser.close().catch((e) => console.error(`Cannot close Chromium: ${e}`));
   }
 }

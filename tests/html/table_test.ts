@@ -37,12 +37,12 @@ Deno.test("the table page shows the peak's rows with no errors and no network", 
     assertEquals(await p.texts(testId("navbar-title")), ["memray table report"]);
     assertEquals(await p.texts(testId("table-info")), ["Showing 1 to 4 of 4 entries"]);
     await p.click(testId("stats-button"));
-    assertEquals(await p.texts(testId("stat-command-line")), ["app.py --fixture"]);
+    await p.until(() => p.texts(testId("stat-command-line")), ["app.py --fixture"], "the stats");
     assertEquals(await p.texts(testId("stat-peak-memory-usage")), ["3.4 MB"]);
     assertEquals(await p.texts(testId("stat-total-number-of-allocations")), ["10"]);
     await p.screenshot("table-stats");
     await p.page.keyboard.press("Escape");
-    assertEquals(await p.page.locator(testId("stats-panel")).count(), 0);
+    await p.until(() => p.page.locator(testId("stats-panel")).count(), 0, "closing the stats");
     await p.screenshot("table-peak");
     assertEquals(p.errors, []);
     assertEquals(p.requests, []);
@@ -51,33 +51,35 @@ Deno.test("the table page shows the peak's rows with no errors and no network", 
 
 Deno.test("clicking a header sorts; sizes sort by bytes, not by text", async () => {
   await withPage(await tablePage(), async (p) => {
+    const col = (i: number) => async () => column(await cells(p), i);
     await p.click(testId("sort-size"));
-    assertEquals(column(await cells(p), 0), ["4.1 kB", "65.5 kB", "1.3 MB", "2.0 MB"]);
+    await p.until(col(0), ["4.1 kB", "65.5 kB", "1.3 MB", "2.0 MB"], "sorting by size");
     assertEquals(await p.page.locator("th[aria-sort=ascending]").textContent(), "Size ▲");
     await p.click(testId("sort-location"));
-    assertEquals(column(await cells(p), 3), [LOC.none, LOC.make_dict, LOC.make_list, LOC.worker]);
+    await p.until(col(3), [LOC.none, LOC.make_dict, LOC.make_list, LOC.worker], "by location");
     await p.click(testId("sort-count"));
-    assertEquals(column(await cells(p), 2), ["4", "1", "1", "1"]);
+    await p.until(col(2), ["4", "1", "1", "1"], "by count");
     // The sort is in the URL fragment: a reload keeps it.
     assert_((await p.evaluate<string>("location.hash")).includes("sort=count"));
     await p.page.reload();
-    assertEquals(column(await cells(p), 2), ["4", "1", "1", "1"]);
+    await p.until(col(2), ["4", "1", "1", "1"], "after a reload");
     assertEquals(p.errors, []);
   });
 });
 
 Deno.test("the search box filters rows", async () => {
   await withPage(await tablePage(), async (p) => {
+    const locations = async () => column(await cells(p), 3);
     await p.type(testId("table-search"), "MAKE_");
-    assertEquals(column(await cells(p), 3), [LOC.make_list, LOC.make_dict]);
+    await p.until(locations, [LOC.make_list, LOC.make_dict], "searching");
     assertEquals(await p.texts(testId("table-info")), [
       "Showing 1 to 2 of 2 entries (filtered from 4)",
     ]);
     await p.type(testId("table-search"), "mmap");
-    assertEquals(column(await cells(p), 3), [LOC.none]);
+    await p.until(locations, [LOC.none], "searching again");
     await p.screenshot("table-search");
     await p.type(testId("table-search"), "no such thing");
-    assertEquals(await cells(p), []);
+    await p.until(() => cells(p), [], "a search without matches");
     assertEquals(await p.texts(testId("table-empty")), ["No rows match the search."]);
     assertEquals(p.errors, []);
   });
@@ -98,7 +100,7 @@ Deno.test("--split-threads adds the thread column", async () => {
       ["0x2 (Worker-1)", "300.0 kB"],
     ]);
     await p.type(testId("table-search"), "worker-1");
-    assertEquals(column(await cells(p), 4), [LOC.worker, LOC.make_list]);
+    await p.until(async () => column(await cells(p), 4), [LOC.worker, LOC.make_list], "search");
     await p.screenshot("table-split-threads");
     assertEquals(p.errors, []);
   });
@@ -120,14 +122,14 @@ Deno.test("the theme toggle switches light and dark and remembers the choice", a
     assertEquals(await theme(), "light");
     const light_bg = await background();
     await p.click(testId("theme-toggle"));
-    assertEquals(await theme(), "dark");
+    await p.until(theme, "dark", "the theme toggle");
     assert_((await background()) !== light_bg, "the colours change");
     assertEquals(await p.evaluate('localStorage.getItem("memray-theme")'), "dark");
     await p.screenshot("table-dark");
     await p.page.reload();
     assertEquals(await theme(), "dark");
     await p.click(testId("theme-toggle"));
-    assertEquals(await theme(), "light");
+    await p.until(theme, "light", "toggling back");
     assertEquals(p.errors, []);
   });
 });
@@ -222,7 +224,7 @@ Deno.test("100,000 rows load, sort, search and page quickly", async () => {
       await p.page.locator(testId("table-info")).filter({ hasText: "of 1,000 entries" }).waitFor();
     });
     await p.click(testId("page-next"));
-    assertEquals(await p.texts(testId("page-number")), ["Page 2 of 10"]);
+    await p.until(() => p.texts(testId("page-number")), ["Page 2 of 10"], "the next page");
     await p.screenshot("table-100k");
     assert_(sort_ms < 2000, `sorting took ${sort_ms.toFixed(0)} ms`);
     assert_(search_ms < 2000, `searching took ${search_ms.toFixed(0)} ms`);

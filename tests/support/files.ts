@@ -29,10 +29,14 @@ export interface SharedLibraryOptions {
 /**
  * Builds `source` into a shared library with `zig cc`, once per source and flags version, into
  * the temp directory (write then rename: test files may run in parallel); returns its path.
+ * Keyed by the source's bytes, path and the flags.
  */
 export async function buildSharedLibrary(options: SharedLibraryOptions): Promise<string> {
   const source = await Deno.readFile(options.source);
-  const keyed = new Uint8Array([...source, ...new TextEncoder().encode(options.flags.join(" "))]);
+  // The source's path is part of the key: DWARF records it, and tests compare frames' files with
+  // the checkout they run from (two checkouts on one machine must not share a build).
+  const words = new TextEncoder().encode(`${options.source}\0${options.flags.join(" ")}`);
+  const keyed = new Uint8Array([...source, ...words]);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", keyed));
   const hash = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
   const output = `${Deno.env.get("TMPDIR") ?? "/tmp"}/${options.name}-${hash}.so`;

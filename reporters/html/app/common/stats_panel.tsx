@@ -1,6 +1,6 @@
 /** The Stats dialog: facts about the capture, as memray's Stats modal. */
 import { Fragment } from "preact";
-import { useEffect } from "preact/hooks";
+import { useLayoutEffect } from "preact/hooks";
 import type { PageStats } from "../../data/common.ts";
 import { formatBytes, formatCount, formatDuration, formatTimestamp } from "./format.ts";
 
@@ -12,7 +12,8 @@ export interface StatsPanelProps {
 
 /** A modal dialog listing the capture's stats; Escape or the Close button closes it. */
 export function StatsPanel({ stats, onClose }: StatsPanelProps) {
-  useEffect(() => {
+  // A layout effect: listening from the first paint on, so an early Escape is not lost.
+  useLayoutEffect(() => {
     const key = (e: KeyboardEvent) => {
       if (e.key === "Escape") onClose();
     };

@@ -2,7 +2,7 @@
  * State kept in the URL fragment ("#sort=size&dir=desc&node=12"), so a view can be linked to and
  * the back button undoes changes made with `push`.
  */
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useLayoutEffect, useState } from "preact/hooks";
 
 const CHANGE_EVENT = "memray-hash-change";
 
@@ -46,7 +46,8 @@ export function useHashState(
   options: HashStateOptions = {},
 ): [string, (value: string) => void] {
   const [value, setValue] = useState(() => readHash().get(key) ?? fallback);
-  useEffect(() => {
+  // A layout effect: listening from the first paint on, so no early navigation is missed.
+  useLayoutEffect(() => {
     const sync = () => setValue(readHash().get(key) ?? fallback);
     addEventListener("hashchange", sync);
     addEventListener("popstate", sync);

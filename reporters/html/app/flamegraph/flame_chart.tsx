@@ -4,7 +4,7 @@
  * one delegated click and hover handler, and a tooltip.
  */
 import type { ComponentChildren } from "preact";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ViewNode } from "./model.ts";
 
 /** Row height in CSS pixels, as memray's cells. */
@@ -63,7 +63,9 @@ export function FlameChart(props: FlameChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [hover, setHover] = useState<{ node: ViewNode; x: number; y: number } | null>(null);
-  useEffect(() => {
+  // Measured before the first paint (a layout effect): an effect would run after it, so the
+  // page would show an empty chart until the browser next painted.
+  useLayoutEffect(() => {
     const el = box.current!;
     const measure = () => setWidth(el.clientWidth);
     measure();
