@@ -121,7 +121,8 @@ Deno.test("dead server: one warning naming it, quick, not asked again", () =>
     const started = Date.now();
     assert.equal(await client.debuginfo(hex(1)), undefined);
     assert.equal(await client.debuginfo(hex(2)), undefined);
-    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    // A bound that tells "refused at once" from a hang, with room for a loaded CI machine.
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
     assert.equal(warnings.length, 1, warnings.join("\n"));
     assert.match(
       warnings[0],
@@ -148,8 +149,9 @@ Deno.test({
         const results = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => client.debuginfo(hex(n))));
         const elapsed = Date.now() - started;
         assert.deepEqual(results, Array(6).fill(undefined));
-        // At most max_parallel (4) requests wait on the dead server; later ones are not sent.
-        assert.ok(elapsed < 1500, `took ${elapsed} ms`);
+        // At most max_parallel (4) requests wait on the dead server; later ones are not sent. The
+        // bound tells timeouts from a hang, with room for a loaded CI machine.
+        assert.ok(elapsed < 5_000, `took ${elapsed} ms`);
         assert.deepEqual(warnings, [
           `memray: debuginfod server ${silent.url} did not answer within 300 ms; continuing without it`,
         ]);

@@ -205,29 +205,19 @@ async function bigTablePage(n: number): Promise<string> {
   return `${dir}/big.html`;
 }
 
-Deno.test("100,000 rows load, sort, search and page quickly", async () => {
+// Behaviour only: timings belong in bench/ (ratios in one run), never in a test on a shared machine.
+Deno.test("100,000 rows load, sort, search and page", async () => {
   await withPage(await bigTablePage(100_000), async (p) => {
     assertEquals(await p.page.locator(testId("table-row")).count(), 100);
     assertEquals(await p.texts(testId("table-info")), ["Showing 1 to 100 of 100,000 entries"]);
     assertEquals(await p.texts(testId("plot-downsampled")), ["2,000 points of 50,000 samples"]);
-    const timed = async (action: () => Promise<unknown>) => {
-      const t = performance.now();
-      await action();
-      return performance.now() - t;
-    };
-    const sort_ms = await timed(async () => {
-      await p.click(testId("sort-size"));
-      await p.page.locator(`${testId("table-row")} >> nth=0 >> text="1 B"`).waitFor();
-    });
-    const search_ms = await timed(async () => {
-      await p.page.locator(testId("table-search")).fill("m42.py");
-      await p.page.locator(testId("table-info")).filter({ hasText: "of 1,000 entries" }).waitFor();
-    });
+    await p.click(testId("sort-size"));
+    await p.page.locator(`${testId("table-row")} >> nth=0 >> text="1 B"`).waitFor();
+    await p.page.locator(testId("table-search")).fill("m42.py");
+    await p.page.locator(testId("table-info")).filter({ hasText: "of 1,000 entries" }).waitFor();
     await p.click(testId("page-next"));
     await p.until(() => p.texts(testId("page-number")), ["Page 2 of 10"], "the next page");
     await p.screenshot("table-100k");
-    assert_(sort_ms < 2000, `sorting took ${sort_ms.toFixed(0)} ms`);
-    assert_(search_ms < 2000, `searching took ${search_ms.toFixed(0)} ms`);
     assertEquals(p.errors, []);
   });
 });

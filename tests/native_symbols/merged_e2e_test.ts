@@ -196,7 +196,8 @@ Deno.test({
           },
         }),
       );
-      assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms with a dead server`);
+      // Refused at once; the bound only tells that from a hang (room for a loaded machine).
+      assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms with a dead server`);
       assert.equal(warnings.length, 1, warnings.join("\n"));
       assert.match(warnings[0], new RegExp(`debuginfod server ${dead} is unreachable`));
       assert.ok(!bare.some((f) => f.function === "hidden_baz"), bare.map(show).join("\n"));
