@@ -43,20 +43,32 @@ comptime {
 pub fn emit(state: *ThreadState, writer: *ChunkWriter) void {
     std.debug.assert(state.guard);
     std.debug.assert(state.python_previous_len <= thread_state.python_raw_max);
+    const previous = &state.python_previous;
+    const previous_len = state.python_previous_len;
+    // The common case: the stack is the one written last (a loop allocating at one line). One
+    // comparing walk that stores nothing; a stack that was cut (deeper than reported) never
+    // matches here and takes the full path below. No thread chain: an empty stack.
+    // Tried only while the last record found its stack unchanged: where the top frame moves at
+    // every record (--trace-python-allocators: the pymalloc calls of one line after another)
+    // the comparing walk would fail at once and cost ~40 instructions a record for nothing.
+    const thread = walker.currentThread();
+    if (thread) |frames| {
+        const stack = previous[0..previous_len];
+        if (state.python_last_unchanged and walker.sameFrames(frames, stack)) return;
+    } else if (previous_len == 0) return;
     const scratch = &state.python_scratch;
-    const walked: u32 = @intCast(walker.walkRaw(scratch));
+    const walked: u32 = if (thread) |frames| @intCast(walker.walkFrames(frames, scratch)) else 0;
     std.debug.assert(walked <= scratch.len);
     // Deeper than the reported maximum: drop outermost frames (as a bounded walk would).
     const depth = if (walked > thread_state.python_depth_max) cutToReported(scratch, walked) else walked;
-    const previous = &state.python_previous;
-    const previous_len = state.python_previous_len;
 
     // scratch is innermost first; previous is outermost first.
     var common: u32 = 0;
     while (common < depth and common < previous_len) : (common += 1) {
         if (!scratch[depth - 1 - common].eql(&previous[common])) break;
     }
-    if (common == depth and common == previous_len) return;
+    state.python_last_unchanged = common == depth and common == previous_len;
+    if (state.python_last_unchanged) return;
 
     // Frames below `common` report as before: each depends only on itself and its caller.
     const kept_below = &state.python_kept_below;

@@ -66,6 +66,9 @@ pub const ThreadState = struct {
     python_previous: [python_raw_max]walker.RawFrame,
     /// Raw frames in python_previous; 0 (empty) at a session start.
     python_previous_len: u32,
+    /// The last full walk found the stack unchanged: the next record tries the comparing walk
+    /// first (python_stack.zig). A speed hint only; either value records the same stacks.
+    python_last_unchanged: bool,
     /// python_kept_below[i]: reported frames among python_previous[0..i]; [0] is always 0.
     python_kept_below: [python_raw_max + 1]u16,
     /// The current walk, innermost first.
@@ -150,6 +153,7 @@ fn resetState(state: *ThreadState) void {
     state.has_python_state = false;
     state.writer = undefined;
     state.python_previous_len = 0;
+    state.python_last_unchanged = true;
     state.python_kept_below[0] = 0;
     // Epoch 0 is never a session's: the cache reads as empty.
     state.python_top.epoch = 0;

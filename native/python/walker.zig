@@ -169,18 +169,55 @@ pub const capture_frames_max = 512;
 /// the thread has no Python thread state or Python is not initialized / finalizing. Same safety
 /// as captureCurrentThread: plain loads of the own thread's chain only.
 pub fn walkRaw(raw_out: []RawFrame) usize {
-    const table = active orelse return 0;
+    const thread = currentThread() orelse return 0;
+    const count = walkFrames(thread, raw_out);
+    assert(count <= raw_out.len);
+    return count;
+}
+
+/// The calling thread's frame chain, as found once per record: `sameFrames` and `walkFrames`
+/// both start from it, so a record whose stack changed pays for the lookups only once.
+pub const ThreadFrames = struct { tstate: usize, minor: u8 };
+
+/// The calling thread's chain; null when it has no Python frames to walk (no thread state,
+/// Python not initialized or finalizing, or no layout in use): an empty stack.
+pub fn currentThread() ?ThreadFrames {
+    const table = active orelse return null;
+    if (!pythonAlive()) return null;
+    const tstate = @intFromPtr(threadState() orelse return null);
+    assert(tstate != 0);
+    return .{ .tstate = tstate, .minor = table.minor };
+}
+
+/// Whether the thread's raw frames are exactly `previous` (OUTERMOST first, as the engine keeps
+/// the stack it wrote last): the walk reads each frame and compares it at once, stopping at the
+/// first difference, and stores nothing. This is the hot path of every allocation whose stack
+/// did not change (a loop allocating at one line): about half the loads and no stores of a
+/// walk followed by a comparison.
+pub fn sameFrames(thread: ThreadFrames, previous: []const RawFrame) bool {
+    assert(thread.tstate != 0);
+    return switch (thread.minor) {
+        9 => sameFrameObjects(layout.py39, thread.tstate, previous),
+        10 => sameFrameObjects(layout.py310, thread.tstate, previous),
+        11 => sameInterpreterFrames(layout.py311, thread.tstate, previous),
+        12 => sameInterpreterFrames(layout.py312, thread.tstate, previous),
+        13 => sameInterpreterFrames(layout.py313, thread.tstate, previous),
+        else => unreachable,
+    };
+}
+
+/// The thread's raw frames, INNERMOST FIRST, into raw_out (bounded by its length).
+pub fn walkFrames(thread: ThreadFrames, raw_out: []RawFrame) usize {
+    assert(thread.tstate != 0);
     if (raw_out.len == 0) return 0;
-    if (!pythonAlive()) return 0;
-    const tstate = @intFromPtr(threadState() orelse return 0);
     // One runtime dispatch per walk; the loops below are specialized per version at compile time
     // so every offset is an immediate.
-    const count = switch (table.minor) {
-        9 => walkFrameObjects(layout.py39, tstate, raw_out),
-        10 => walkFrameObjects(layout.py310, tstate, raw_out),
-        11 => walkInterpreterFrames(layout.py311, tstate, raw_out),
-        12 => walkInterpreterFrames(layout.py312, tstate, raw_out),
-        13 => walkInterpreterFrames(layout.py313, tstate, raw_out),
+    const count = switch (thread.minor) {
+        9 => walkFrameObjects(layout.py39, thread.tstate, raw_out),
+        10 => walkFrameObjects(layout.py310, thread.tstate, raw_out),
+        11 => walkInterpreterFrames(layout.py311, thread.tstate, raw_out),
+        12 => walkInterpreterFrames(layout.py312, thread.tstate, raw_out),
+        13 => walkInterpreterFrames(layout.py313, thread.tstate, raw_out),
         else => unreachable,
     };
     assert(count <= raw_out.len);
@@ -311,6 +348,26 @@ fn walkFrameObjects(comptime table: Layout, tstate: usize, raw_out: []RawFrame) 
     return count;
 }
 
+/// sameFrames for 3.9/3.10: walkFrameObjects' loads, compared innermost first against
+/// `previous` read from its end. Bounded by previous.len: every frame consumes one entry.
+fn sameFrameObjects(comptime table: Layout, tstate: usize, previous: []const RawFrame) bool {
+    comptime assert(table.tstate_frame != null);
+    assert(tstate != 0);
+    var frame = load(usize, tstate + table.tstate_frame.?);
+    var index = previous.len;
+    while (frame != 0) {
+        if (index == 0) return false;
+        index -= 1;
+        const expected = &previous[index];
+        if (load(usize, frame + table.frame_f_code.?) != expected.code) return false;
+        const lasti: i64 = load(i32, frame + table.frame_f_lasti.?);
+        if (@as(u64, @bitCast(lasti)) != expected.key) return false;
+        frame = load(usize, frame + table.frame_f_back.?);
+    }
+    assert(index <= previous.len);
+    return index == 0;
+}
+
 /// f_lasti counts bytes on 3.9 and code units on 3.10. Every frame started a C-level eval call,
 /// so all are entry frames.
 fn frameOfFrameObject(comptime table: Layout, raw: *const RawFrame) ?Frame {
@@ -353,6 +410,34 @@ fn walkInterpreterFrames(comptime table: Layout, tstate: usize, raw_out: []RawFr
     }
     assert(count <= raw_out.len);
     return count;
+}
+
+/// sameFrames for 3.11-3.13: walkInterpreterFrames' loads and key, compared innermost first
+/// against `previous` read from its end. Bounded by previous.len: every frame consumes one entry.
+fn sameInterpreterFrames(comptime table: Layout, tstate: usize, previous: []const RawFrame) bool {
+    comptime assert(table.iframe_code != null and table.codeunit_sizeof.? == 2);
+    assert(tstate != 0);
+    var frame: usize = if (table.tstate_current_frame) |offset| load(usize, tstate + offset) else blk: {
+        const cframe = load(usize, tstate + table.tstate_cframe.?);
+        if (cframe == 0) return previous.len == 0;
+        break :blk load(usize, cframe + table.cframe_current_frame.?);
+    };
+    var index = previous.len;
+    while (frame != 0) {
+        if (index == 0) return false;
+        index -= 1;
+        const expected = &previous[index];
+        if (load(usize, frame + table.iframe_code.?) != expected.code) return false;
+        const flags: u64 = if (table.iframe_is_entry) |offset| blk: {
+            comptime assert(offset + 1 == table.iframe_owner.?);
+            break :blk load(u16, frame + offset);
+        } else load(u8, frame + table.iframe_owner.?);
+        const key = load(usize, frame + table.iframe_instr.?) ^ (flags << key_flags_shift);
+        if (key != expected.key) return false;
+        frame = load(usize, frame + table.iframe_previous.?);
+    }
+    assert(index <= previous.len);
+    return index == 0;
 }
 
 /// Skips what PyFrame_GetBack/sys._getframe skip: C-stack shims (3.12+) and incomplete frames
@@ -510,6 +595,7 @@ test "nothing is captured before init" {
 test "no raw frames and no conversion before init" {
     var raw: [4]RawFrame = undefined;
     try std.testing.expectEqual(@as(usize, 0), walkRaw(&raw));
+    try std.testing.expect(currentThread() == null);
     const frame = RawFrame{ .code = 0x1000, .key = 7 };
     try std.testing.expect(frameOf(&frame, null) == null);
     try std.testing.expect(!hasThreadState());

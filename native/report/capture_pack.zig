@@ -107,12 +107,21 @@ pub fn compress_to_fd(raw: []const u8, fd: posix.fd_t) Error!u64 {
     const allocator = std.heap.page_allocator;
     const table = allocator.create([block.hash_entries]u32) catch return error.OutOfMemory;
     defer allocator.destroy(table);
+    // A capture is compressed once, after the program, and kept: smallest blocks.
+    const hc_scratch = allocator.create(frame.HcScratch) catch return error.OutOfMemory;
+    defer allocator.destroy(hc_scratch);
     const staging = allocator.alloc(u8, block.block_max_bytes) catch return error.OutOfMemory;
     defer allocator.free(staging);
     const output = allocator.alloc(u8, output_buffer_bytes) catch return error.OutOfMemory;
     defer allocator.free(output);
 
-    var writer = Writer{ .fd = fd, .table = table, .staging = staging, .output = output };
+    var writer = Writer{
+        .fd = fd,
+        .table = table,
+        .hc_scratch = hc_scratch,
+        .staging = staging,
+        .output = output,
+    };
     writer.output_len = frame.write_header(output, shape.packed_size_bytes);
     // The copied header says "packed" and has no chunk size; the rest of it is unchanged.
     var fixed: [fixed_header_bytes]u8 = raw[0..fixed_header_bytes].*;
@@ -133,6 +142,7 @@ pub fn compress_to_fd(raw: []const u8, fd: posix.fd_t) Error!u64 {
 const Writer = struct {
     fd: posix.fd_t,
     table: *[block.hash_entries]u32,
+    hc_scratch: *frame.HcScratch,
     staging: []u8,
     staging_len: usize = 0,
     output: []u8,
@@ -160,10 +170,11 @@ const Writer = struct {
         assert(self.staging_len > 0);
         if (self.output.len - self.output_len < frame.block_bound_bytes) try self.flush_output();
         assert(self.output.len - self.output_len >= frame.block_bound_bytes);
-        self.output_len += frame.write_block(
+        self.output_len += frame.write_block_small(
             self.staging[0..self.staging_len],
             self.output[self.output_len..],
             self.table,
+            self.hc_scratch,
         );
         self.staging_len = 0;
     }

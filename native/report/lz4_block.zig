@@ -7,10 +7,10 @@ const assert = std.debug.assert;
 
 /// The format's limits: a match is at least 4 bytes, the last 5 bytes of a block are literals,
 /// and no match starts in the last 12 bytes.
-const match_min_bytes = 4;
-const last_literals_bytes = 5;
-const match_start_margin_bytes = 12;
-const offset_max = 65535;
+pub const match_min_bytes = 4;
+pub const last_literals_bytes = 5;
+pub const match_start_margin_bytes = 12;
+pub const offset_max = 65535;
 
 /// Hash table size: 2^12 entries (16 KiB of u32, LZ4's default) stays in L1. Measured on a
 /// 112 MB capture: 2^14 entries shrink the output by 0.8% and take 40% longer.
@@ -152,7 +152,7 @@ fn copy_match(output: []u8, op: usize, offset: usize, len: usize) void {
     for (0..len) |i| output[op + i] = output[from + i];
 }
 
-fn emit_sequence(output: []u8, start: usize, literals: []const u8, offset: usize, match_len: usize) ?usize {
+pub fn emit_sequence(output: []u8, start: usize, literals: []const u8, offset: usize, match_len: usize) ?usize {
     assert(offset > 0 and offset <= offset_max);
     assert(match_len >= match_min_bytes);
     const need = 1 + literals.len / 255 + 1 + literals.len + 2 + (match_len - match_min_bytes) / 255 + 1;
@@ -174,7 +174,7 @@ fn emit_sequence(output: []u8, start: usize, literals: []const u8, offset: usize
     return out;
 }
 
-fn emit_last_literals(output: []u8, start: usize, literals: []const u8) ?usize {
+pub fn emit_last_literals(output: []u8, start: usize, literals: []const u8) ?usize {
     assert(start <= output.len);
     const need = 1 + literals.len / 255 + 1 + literals.len;
     if (need > output.len - start) return null;
@@ -204,7 +204,7 @@ fn write_length(output: []u8, start: usize, len: usize) usize {
 }
 
 /// Length of the common prefix of input[a..] and input[b..], not reaching `limit` from `a`.
-fn common_prefix(input: []const u8, a: usize, b: usize, limit: usize) usize {
+pub fn common_prefix(input: []const u8, a: usize, b: usize, limit: usize) usize {
     assert(b < a);
     if (a >= limit) return 0;
     var i: usize = 0;

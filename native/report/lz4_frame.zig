@@ -8,6 +8,7 @@
 const std = @import("std");
 const assert = std.debug.assert;
 const block = @import("lz4_block.zig");
+const hc = @import("lz4_hc.zig");
 
 pub const magic = 0x184d2204;
 const skippable_magic_mask = 0xfffffff0;
@@ -36,10 +37,16 @@ pub fn frame_bound(input_len: usize) usize {
     return bound;
 }
 
-/// Writes `input` as one LZ4 frame into `output` and returns the frame's length.
+/// Writes `input` as one LZ4 frame into `output` and returns the frame's length. Its blocks are
+/// `write_block_small`'s (the content is a capture, compressed once and kept), the same bytes
+/// capture_pack.zig writes for the same content; the high-compression scratch comes from the
+/// page allocator (without it, fast blocks only).
 pub fn compress(input: []const u8, output: []u8, table: *[block.hash_entries]u32) Error!usize {
     assert(table.len == block.hash_entries);
     if (output.len < frame_bound(input.len)) return error.OutputFull;
+    const allocator = std.heap.page_allocator;
+    const hc_scratch: ?*HcScratch = allocator.create(HcScratch) catch null;
+    defer if (hc_scratch) |scratch| allocator.destroy(scratch);
     var out: usize = write_header(output, input.len);
     var offset: usize = 0;
     const blocks_max = std.math.divCeil(usize, input.len, block.block_max_bytes) catch unreachable;
@@ -47,7 +54,7 @@ pub fn compress(input: []const u8, output: []u8, table: *[block.hash_entries]u32
     while (offset < input.len) : (blocks += 1) {
         assert(blocks < blocks_max);
         const chunk = input[offset..@min(offset + block.block_max_bytes, input.len)];
-        out += write_block(chunk, output[out..], table);
+        out += write_block_small(chunk, output[out..], table, hc_scratch);
         offset += chunk.len;
     }
     out += write_end_mark(output[out..]);
@@ -91,6 +98,46 @@ pub fn write_block(chunk: []const u8, output: []u8, table: *[block.hash_entries]
     std.mem.writeInt(u32, output[0..4], @as(u32, @intCast(chunk.len)) | raw_block_flag, .little);
     @memcpy(body, chunk);
     return 4 + chunk.len;
+}
+
+/// Scratch space of the high-compression pass of `write_block_small` (about 4.4 MiB: allocate
+/// it, never put it on a stack).
+pub const HcScratch = struct {
+    hc_state: hc.State,
+    trial: [block.block_max_bytes]u8,
+};
+
+/// Blocks the fast compressor shrinks to at most this share of their size also get the
+/// high-compression one. Blocks it shrinks less are dense (many distinct addresses), where the
+/// high-compression search found 2-5% more at 5-8 times the time (the 49-76% blocks of 76-88 MB
+/// `--trace-python-allocators` captures of bench small_objects and threads); repetitive ones
+/// shrink by 10-30% more (bench leak's 42-43% blocks: 8.2 MB -> 5.7 MB in all).
+const hc_ratio_max_percent = 46;
+
+/// `write_block` for content compressed once and kept (a finished capture): the fast block, or
+/// the high-compression one (lz4_hc.zig) when the block is repetitive enough for it to pay and
+/// it is smaller. Same layout and bound as `write_block`; any LZ4 decoder reads either.
+/// Without `scratch` (it could not be allocated) it is `write_block`.
+pub fn write_block_small(
+    chunk: []const u8,
+    output: []u8,
+    table: *[block.hash_entries]u32,
+    hc_scratch: ?*HcScratch,
+) usize {
+    assert(chunk.len > 0 and chunk.len <= block.block_max_bytes);
+    assert(output.len >= 4 + chunk.len);
+    const written = write_block(chunk, output, table);
+    const fast_size = written - 4;
+    const scratch = hc_scratch orelse return written;
+    if (fast_size * 100 > chunk.len * hc_ratio_max_percent) return written;
+    assert(std.mem.readInt(u32, output[0..4], .little) & raw_block_flag == 0);
+    const trial = scratch.trial[0 .. fast_size - 1];
+    const hc_size = hc.compress(chunk, trial, &scratch.hc_state, hc.attempts_default) orelse
+        return written;
+    assert(hc_size < fast_size);
+    @memcpy(output[4..][0..hc_size], trial[0..hc_size]);
+    std.mem.writeInt(u32, output[0..4], @intCast(hc_size), .little);
+    return 4 + hc_size;
 }
 
 /// Writes the end mark that closes a frame; returns its length.
@@ -308,6 +355,47 @@ test "frames round trip across block boundaries" {
     prng.random().bytes(big[0 .. 5 << 20]);
     for (big[5 << 20 ..], 0..) |*b, i| b.* = @intCast((i / 3) % 200);
     try round_trip(big);
+}
+
+test "small blocks: repetitive content takes the smaller high-compression block" {
+    const input = try testing.allocator.alloc(u8, 200_000);
+    defer testing.allocator.free(input);
+    // Runs of records of a few bytes, the run's record drawn at random from a small set: the
+    // shape of a capture (loops allocating at a few lines).
+    var prng = std.Random.DefaultPrng.init(3);
+    const random = prng.random();
+    const records = [_][]const u8{ "\x81\x08\x04", "\x83", "\x8a\x10\x20\x30", "\x93\x55", "\x61\x82\x01" };
+    var filled: usize = 0;
+    while (filled + 4 * 8 <= input.len) {
+        const record = records[random.uintLessThan(usize, records.len)];
+        for (0..random.uintLessThan(usize, 8) + 1) |_| {
+            @memcpy(input[filled..][0..record.len], record);
+            filled += record.len;
+        }
+    }
+    @memset(input[filled..], 0);
+    const scratch = try testing.allocator.create(HcScratch);
+    defer testing.allocator.destroy(scratch);
+    const table = try testing.allocator.create([block.hash_entries]u32);
+    defer testing.allocator.destroy(table);
+    const fast = try testing.allocator.alloc(u8, frame_bound(input.len));
+    defer testing.allocator.free(fast);
+    const fast_len = write_block(input, fast, table);
+    const output = try testing.allocator.alloc(u8, frame_bound(input.len));
+    defer testing.allocator.free(output);
+    try testing.expectEqual(fast_len, write_block_small(input, output, table, null));
+    var size = write_header(output, input.len);
+    const block_len = write_block_small(input, output[size..], table, scratch);
+    try testing.expect(block_len < fast_len);
+    size += block_len;
+    size += write_end_mark(output[size..]);
+    const back = try testing.allocator.alloc(u8, input.len);
+    defer testing.allocator.free(back);
+    try testing.expectEqual(input.len, try decompress(output[0..size], back));
+    try testing.expectEqualSlices(u8, input, back);
+    // Random bytes: stored raw, as write_block does.
+    prng.random().bytes(input);
+    try testing.expectEqual(4 + input.len, write_block_small(input, output, table, scratch));
 }
 
 test "damaged frames are errors" {
