@@ -14,12 +14,7 @@ import {
   type TemporalData as AnalysisTemporal,
   temporalHighWaterMark,
 } from "../lib/analysis/temporal.ts";
-import {
-  type OutputFileOptions,
-  reportOutputPath,
-  reportWritten,
-  requireCaptureFile,
-} from "./output_file.ts";
+import { type OutputFileOptions, writeHtmlReport } from "./output_file.ts";
 import {
   checkMaxMemoryRecords,
   checkSelectionFlags,
@@ -27,7 +22,6 @@ import {
   type SelectionFlags,
   type StackOptions,
 } from "./report_options.ts";
-import { renderHtmlPage } from "./html/page.ts";
 import { StringTable } from "./html/data/common.ts";
 import { type PageFacts, pageFacts, pageFactsOf } from "./html/data/page_common.ts";
 import { streamedSnapshot } from "./html/data/streamed_snapshot.ts";
@@ -243,12 +237,7 @@ function temporalLocations(
  */
 export async function runFlamegraph(options: FlamegraphOptions): Promise<string> {
   checkFlamegraphOptions(options);
-  await requireCaptureFile(options.capturePath);
-  const output = await reportOutputPath(options, "flamegraph", ".html");
-  const data = await flamegraphDataOf(options);
-  await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));
-  reportWritten(options, output);
-  return output;
+  return await writeHtmlReport(options, "flamegraph", () => flamegraphDataOf(options));
 }
 
 /**

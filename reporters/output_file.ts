@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../lib/capture/errors.ts";
 import { stdoutSink, type TextSink } from "./format.ts";
+import { renderHtmlPage } from "./html/page.ts";
 import { defaultOutputPath, pathString } from "./transform/output_path.ts";
 
 /** The options of a file-writing report that this module reads. */
@@ -20,7 +21,8 @@ export interface OutputFileOptions {
   stdoutIsTerminal?: boolean;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a path exists (a dangling link does not). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
@@ -70,4 +72,21 @@ export function reportWritten(
   // memray's two progress bars leave a blank line each where they cannot erase themselves.
   out(`${terminal ? "" : "\n\n"}Wrote ${output}\n`);
   return { out, terminal };
+}
+
+/**
+ * Runs an HTML report around `pageData`: the capture must be a file and the output free (or
+ * `force`), then the page is written and "Wrote <output>" said. Returns the output path.
+ */
+export async function writeHtmlReport(
+  options: OutputFileOptions,
+  reporter: string,
+  pageData: () => Promise<{ title: string }>,
+): Promise<string> {
+  await requireCaptureFile(options.capturePath);
+  const output = await reportOutputPath(options, reporter, ".html");
+  const data = await pageData();
+  await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));
+  reportWritten(options, output);
+  return output;
 }

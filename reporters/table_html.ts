@@ -6,12 +6,7 @@
 import { readCapture } from "../lib/capture/reader.ts";
 import { withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { selectSnapshot, type SnapshotOptions } from "../lib/analysis/snapshot.ts";
-import {
-  type OutputFileOptions,
-  reportOutputPath,
-  reportWritten,
-  requireCaptureFile,
-} from "./output_file.ts";
+import { type OutputFileOptions, writeHtmlReport } from "./output_file.ts";
 import {
   checkMaxMemoryRecords,
   checkSelectionFlags,
@@ -19,7 +14,6 @@ import {
   type SelectionFlags,
   type StackOptions,
 } from "./report_options.ts";
-import { renderHtmlPage } from "./html/page.ts";
 import { buildTableData } from "./html/data/table_data.ts";
 import { pageFactsOf } from "./html/data/page_common.ts";
 import { streamedSnapshot } from "./html/data/streamed_snapshot.ts";
@@ -98,10 +92,5 @@ export async function tableDataOf(options: TableHtmlOptions): Promise<TablePageD
  */
 export async function runTableHtml(options: TableHtmlOptions): Promise<string> {
   checkTableOptions(options);
-  await requireCaptureFile(options.capturePath);
-  const output = await reportOutputPath(options, "table", ".html");
-  const data = await tableDataOf(options);
-  await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));
-  reportWritten(options, output);
-  return output;
+  return await writeHtmlReport(options, "table", () => tableDataOf(options));
 }

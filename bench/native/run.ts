@@ -11,24 +11,16 @@
  * one the workload falls back to tests/native_symbols/symbolizer_workload.py.
  */
 import { parseArgs } from "node:util";
+import { exists } from "../../reporters/output_file.ts";
+import { DENO, nativeRunArgs } from "./native_capture.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
-const DENO = `${ROOT}/.tools/bin/deno`;
 const MEMRAY_PYTHON = `${ROOT}/.tools/memray-venv/bin/python`;
 
 interface Timed {
   ms: number;
   ok: boolean;
   stderr: string;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs a command (no debuginfod servers: both tools would otherwise go to the network). */
@@ -101,19 +93,7 @@ async function main(): Promise<void> {
   const ours_bin = `${dir}/ours.bin`;
   const theirs_bin = `${dir}/memray.bin`;
   const run_ours = must(
-    await timed(DENO, [
-      "run",
-      "-A",
-      `${ROOT}/main.ts`,
-      "run",
-      "-q",
-      "--native",
-      "-o",
-      ours_bin,
-      "--python",
-      python,
-      workload,
-    ], dir),
+    await timed(DENO, nativeRunArgs(python, workload, ours_bin), dir),
     "our run --native",
   );
   const run_theirs = must(

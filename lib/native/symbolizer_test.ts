@@ -1,4 +1,5 @@
 import { assert_, assertEquals } from "../../tests/support/assert.ts";
+import { exists } from "../../tests/support/files.ts";
 import type { ModuleMap } from "../capture/records.ts";
 import { loadReportLib } from "../ffi.ts";
 import { type NativeFrame, Symbolizer, symbolSupportWarning } from "./symbolizer.ts";
@@ -319,12 +320,3 @@ Deno.test("symbolizer: a batch equals single look-ups, bad offsets throw", async
     symbolizer.close();
   }
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -68,6 +68,30 @@ pub const Reader = struct {
     }
 
     pub fn uleb(r: *Reader) Error!u64 {
+        return (try r.leb128()).bits;
+    }
+
+    pub fn sleb(r: *Reader) Error!i64 {
+        const leb = try r.leb128();
+        var result = leb.bits;
+        // Bit 6 of the last byte is the sign: extend it over the bits no byte gave.
+        if (leb.shift < 64 and (leb.last & 0x40) != 0) {
+            result |= ~@as(u64, 0) << @intCast(leb.shift);
+        }
+        return @bitCast(result);
+    }
+
+    const Leb128 = struct {
+        /// The low 64 bits of the number, unextended.
+        bits: u64,
+        /// How many bits the bytes gave (7 a byte).
+        shift: u32,
+        /// The last byte (its bit 6 is the sign of a signed number).
+        last: u8,
+    };
+
+    /// The 7-bit groups of a LEB128 number, for `uleb` and `sleb`.
+    fn leb128(r: *Reader) Error!Leb128 {
         var result: u64 = 0;
         var shift: u32 = 0;
         // At most 10 bytes encode 64 bits; longer runs are garbage.
@@ -75,23 +99,12 @@ pub const Reader = struct {
             const b = try r.byte();
             if (shift < 64) result |= @as(u64, b & 0x7f) << @intCast(shift);
             shift += 7;
-            if (b & 0x80 == 0) return result;
-        }
-        return error.Corrupt;
-    }
-
-    pub fn sleb(r: *Reader) Error!i64 {
-        var result: u64 = 0;
-        var shift: u32 = 0;
-        for (0..10) |_| {
-            const b = try r.byte();
-            if (shift < 64) result |= @as(u64, b & 0x7f) << @intCast(shift);
-            shift += 7;
             if (b & 0x80 == 0) {
-                if (shift < 64 and (b & 0x40) != 0) result |= ~@as(u64, 0) << @intCast(shift);
-                return @bitCast(result);
+                assert(shift % 7 == 0 and shift <= 70);
+                return .{ .bits = result, .shift = shift, .last = b };
             }
         }
+        assert(shift == 70);
         return error.Corrupt;
     }
 

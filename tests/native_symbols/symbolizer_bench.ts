@@ -9,25 +9,14 @@ import { readCapture } from "../../lib/capture/reader.ts";
 import { ModuleIndex } from "../../lib/capture/module_index.ts";
 import type { ModuleMap } from "../../lib/capture/records.ts";
 import { Symbolizer } from "../../lib/native/symbolizer.ts";
+import { DENO, nativeRunArgs } from "../../bench/native/native_capture.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const python = Deno.args[0] ?? `${Deno.env.get("HOME")}/.pyenv/versions/3.11.7/bin/python3`;
 const dir = await Deno.makeTempDir({ prefix: "memrayd-symbench-" });
 const capturePath = `${dir}/native.bin`;
-const run = await new Deno.Command(`${ROOT}/.tools/bin/deno`, {
-  args: [
-    "run",
-    "-A",
-    `${ROOT}/main.ts`,
-    "run",
-    "-q",
-    "--native",
-    "--python",
-    python,
-    "-o",
-    capturePath,
-    `${ROOT}/tests/native_symbols/symbolizer_workload.py`,
-  ],
+const run = await new Deno.Command(DENO, {
+  args: nativeRunArgs(python, `${ROOT}/tests/native_symbols/symbolizer_workload.py`, capturePath),
 }).output();
 if (!run.success) throw new Error(new TextDecoder().decode(run.stderr));
 

@@ -3,18 +3,12 @@
  * exists, and shared libraries built from C fixtures with the project's zig.
  */
 
+import { exists } from "../../reporters/output_file.ts";
+
+export { exists };
+
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const ZIG = `${ROOT}/.tools/bin/zig`;
-
-/** Whether a path exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Options of {@link buildSharedLibrary}. */
 export interface SharedLibraryOptions {

@@ -77,9 +77,9 @@ export function threadLabel(capture: CaptureInfo, thread_id: number, merged: boo
   return name ? `${hex} (${name})` : hex;
 }
 
-/** A mutable tree under construction (same columns, plus children by key). */
-class TreeBuilder {
-  readonly t: FlameTree = {
+/** A tree with no nodes (every column empty). */
+function emptyTree(): FlameTree {
+  return {
     parent: [],
     function: [],
     filename: [],
@@ -91,6 +91,11 @@ class TreeBuilder {
     source: [],
     location_node: [],
   };
+}
+
+/** A mutable tree under construction (same columns, plus children by key). */
+class TreeBuilder {
+  readonly t: FlameTree = emptyTree();
   #index = new Map<string, number>();
 
   add(
@@ -254,18 +259,7 @@ function foldWith(
   strings: StringTable,
   threshold: number,
 ): BuiltTree {
-  const out: FlameTree = {
-    parent: [],
-    function: [],
-    filename: [],
-    lineno: [],
-    value: [],
-    n_allocations: [],
-    thread: [],
-    flags: [],
-    source: [],
-    location_node: [],
-  };
+  const out: FlameTree = emptyTree();
   const remap = new Int32Array(tree.parent.length).fill(-1);
   const push = (from: number, parent: number): number => {
     const i = out.parent.length;

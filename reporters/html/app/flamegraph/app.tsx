@@ -6,16 +6,21 @@ import { useMemo, useState } from "preact/hooks";
 import { allocatorBadge, Navbar, Notes } from "../common/navbar.tsx";
 import { MemoryPlot, type PlotMarker } from "../common/memory_plot.tsx";
 import { formatBytes, formatCount } from "../common/format.ts";
-import { ChartControls, ChartView, Check, FrameTitle, useChartState } from "./chart_controls.tsx";
+import {
+  ChartControls,
+  ChartView,
+  Check,
+  FrameTitle,
+  useChartModel,
+  useChartState,
+} from "./chart_controls.tsx";
 import {
   buildView,
   childrenOf,
-  findViewNode,
   FLAG_OTHER,
   type FlamegraphPageData,
   type FlameTree,
   frameKind,
-  searchTotals,
   snapshotRange,
   temporalSelf,
   type ViewNode,
@@ -72,9 +77,8 @@ export function FlamegraphApp({ data }: { data: FlamegraphPageData }) {
       }, kids),
     [tree, kids, state.hideIrrelevant, hideImports, thread, self],
   );
-  const zoom = findViewNode(root, state.zoomId) ?? root;
-  const term = state.term.trim();
-  const search = useMemo(() => searchTotals(data, tree, root, term), [root, term]);
+  const view = useChartModel(state, data, tree, root);
+  const { zoom, search } = view;
   const threadNames = data.threads.map((t) => data.strings[t]);
   const markers: PlotMarker[] = [];
   if (temporal?.variant === "high_water_mark" && self !== undefined && self.snapshot >= 0) {
@@ -140,11 +144,7 @@ export function FlamegraphApp({ data }: { data: FlamegraphPageData }) {
         allocation{root.n_allocations === 1 ? "" : "s"}
       </div>
       <ChartView
-        state={state}
-        data={data}
-        tree={tree}
-        root={root}
-        zoom={zoom}
+        view={view}
         className={(n) => nodeClass(data, tree, n, search.matched)}
         tooltip={(n) => <Tooltip data={data} tree={tree} node={n} root={root} />}
       />

@@ -5,12 +5,12 @@
  * frame line of tooltips.
  */
 import type { ComponentChildren } from "preact";
-import { useLayoutEffect, useState } from "preact/hooks";
+import { useLayoutEffect, useMemo, useState } from "preact/hooks";
 import { useHashState, writeHash } from "../common/use_hash_state.ts";
 import { StatsPanel } from "../common/stats_panel.tsx";
 import type { PageCommon } from "../../data/common.ts";
 import { FlameChart, type FlameChartProps } from "./flame_chart.tsx";
-import { FLAG_OTHER, type FlameTree, type ViewNode } from "./model.ts";
+import { findViewNode, FLAG_OTHER, type FlameTree, searchTotals, type ViewNode } from "./model.ts";
 
 /** Root on top ("icicle") or at the bottom ("flame"). */
 export type Layout = "icicle" | "flame";
@@ -174,17 +174,39 @@ export function FrameTitle(
   );
 }
 
-/** Props of {@link ChartView}: the page's colours and tooltip for the chart of `tree`. */
-export interface ChartViewProps extends Pick<FlameChartProps, "className" | "color" | "tooltip"> {
+/** A page's view of the chart of `tree`: its view root, the zoomed node and the search. */
+export interface ChartModel {
   state: ChartState;
   data: PageCommon & { strings: string[] };
   tree: FlameTree;
   root: ViewNode;
+  /** The fragment's node when the view holds it, else the root. */
   zoom: ViewNode;
+  /** What the search box's (trimmed) term matches in the view. */
+  search: ReturnType<typeof searchTotals>;
+}
+
+/** The {@link ChartModel} of the view `root` of `tree`. */
+export function useChartModel(
+  state: ChartState,
+  data: ChartModel["data"],
+  tree: FlameTree,
+  root: ViewNode,
+): ChartModel {
+  const zoom = findViewNode(root, state.zoomId) ?? root;
+  const term = state.term.trim();
+  const search = useMemo(() => searchTotals(data, tree, root, term), [root, term]);
+  return { state, data, tree, root, zoom, search };
+}
+
+/** Props of {@link ChartView}: the page's colours and tooltip for the chart of `view`. */
+export interface ChartViewProps extends Pick<FlameChartProps, "className" | "color" | "tooltip"> {
+  view: ChartModel;
 }
 
 /** The chart (labelled with {@link nodeLabel}, zooming through the state) and the stats dialog. */
-export function ChartView({ state, data, tree, root, zoom, ...chart }: ChartViewProps) {
+export function ChartView({ view, ...chart }: ChartViewProps) {
+  const { state, data, tree, root, zoom } = view;
   return (
     <>
       <FlameChart

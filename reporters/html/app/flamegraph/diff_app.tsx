@@ -6,16 +6,15 @@ import { useMemo } from "preact/hooks";
 import { Navbar, Notes } from "../common/navbar.tsx";
 import { MemoryPlot } from "../common/memory_plot.tsx";
 import { formatBytes, formatCount } from "../common/format.ts";
-import {
-  buildView,
-  childrenOf,
-  findViewNode,
-  frameKind,
-  searchTotals,
-  type ViewNode,
-} from "./model.ts";
+import { buildView, childrenOf, frameKind, type ViewNode } from "./model.ts";
 import { diffColor, type DiffPageData, GROWTH_RGB, SHRINK_RGB } from "./diff_model.ts";
-import { ChartControls, ChartView, FrameTitle, useChartState } from "./chart_controls.tsx";
+import {
+  ChartControls,
+  ChartView,
+  FrameTitle,
+  useChartModel,
+  useChartState,
+} from "./chart_controls.tsx";
 
 const signedBytes = (
   n: number,
@@ -54,9 +53,8 @@ export function DiffApp({ data }: { data: DiffPageData }) {
     }
     return m;
   }, [tree]);
-  const zoom = findViewNode(root, state.zoomId) ?? root;
-  const term = state.term.trim();
-  const search = useMemo(() => searchTotals(data, tree, root, term), [root, term]);
+  const view = useChartModel(state, data, tree, root);
+  const { zoom, search } = view;
   const t = data.totals;
   return (
     <div class="fg-page">
@@ -91,11 +89,7 @@ export function DiffApp({ data }: { data: DiffPageData }) {
         {t.removed} removed, {t.grown} grown, {t.shrunk} shrunk, {t.unchanged} unchanged locations
       </div>
       <ChartView
-        state={state}
-        data={data}
-        tree={tree}
-        root={root}
-        zoom={zoom}
+        view={view}
         className={(n) => diffClass(data, n, search.matched)}
         color={(n) => (search.matched.has(n.id)
           ? undefined
