@@ -15,7 +15,7 @@ import { CliError } from "./cli/errors.ts";
 import { locateNativeLib, NativeLibSources, REPORT_LIB } from "./native_lib.ts";
 
 /** The ABI version this module speaks (native/report/lib.zig `abi_version`). */
-export const REPORT_ABI_VERSION = 8;
+export const REPORT_ABI_VERSION = 9;
 
 const SYMBOLS = {
   memrayd_report_abi_version: { parameters: [], result: "u32" },
@@ -355,7 +355,10 @@ export interface CaptureFold {
   native_ips: Float64Array;
   /** Pairs per native stack node from 1 on: parent node, frame id. */
   native_tree: Int32Array;
-  /** Triples in order of first allocation: Python stack node, bytes, count. */
+  /**
+   * Quadruples in order of first allocation: Python stack node, native stack node (0: none),
+   * bytes, count.
+   */
   stats_nodes: Float64Array;
   /** Pairs in order of first allocation: requested size, count. */
   stats_sizes: Float64Array;
@@ -406,27 +409,19 @@ export async function foldCapture(
 ): Promise<CaptureFold | undefined> {
   const { symbols } = options.lib ?? defaultLib();
   const flags = (layout.packed ? 1 : 0) | (options.merge_threads ? 2 : 0);
-  // [0] chunk bytes decoded, [1] all of them: written by the worker thread, read here.
-  const progress = new BigUint64Array(2);
-  const onProgress = options.onProgress;
-  const timer = onProgress === undefined ? undefined : setInterval(() => {
-    const total = Number(progress[1]);
-    onProgress(total > 0 ? Number(progress[0]) / total : 0);
-  }, 100);
-  let result: Deno.PointerValue;
-  try {
-    result = await symbols.memrayd_fold_capture(
-      bytes,
-      BigInt(bytes.length),
-      layout.header_size_bytes,
-      layout.chunk_size_bytes,
-      flags,
-      progress,
-    );
-  } finally {
-    clearInterval(timer);
-  }
-  return readFold(symbols, result);
+  return await foldWithProgress(
+    symbols,
+    options.onProgress,
+    (progress) =>
+      symbols.memrayd_fold_capture(
+        bytes,
+        BigInt(bytes.length),
+        layout.header_size_bytes,
+        layout.chunk_size_bytes,
+        flags,
+        progress,
+      ),
+  );
 }
 
 /** Where memray's record stream is, for {@link foldMemray}. */
@@ -453,22 +448,39 @@ export async function foldMemray(
 ): Promise<CaptureFold | undefined> {
   const { symbols } = options.lib ?? defaultLib();
   const flags = (layout.native_traces ? 1 : 0) | (options.merge_threads ? 2 : 0);
+  return await foldWithProgress(
+    symbols,
+    options.onProgress,
+    (progress) =>
+      symbols.memrayd_fold_memray(
+        bytes,
+        BigInt(bytes.length),
+        BigInt(layout.start),
+        BigInt(layout.end),
+        flags,
+        progress,
+      ),
+  );
+}
+
+/**
+ * Runs a nonblocking native fold, calling `onProgress` about every 100 ms while it runs, and
+ * reads its result. `fold` gets the progress words: [0] bytes decoded, [1] all of them, written
+ * by the worker thread and read here.
+ */
+async function foldWithProgress(
+  symbols: ReportLib["symbols"],
+  onProgress: ((fraction: number) => void) | undefined,
+  fold: (progress: BigUint64Array) => Promise<Deno.PointerValue>,
+): Promise<CaptureFold | undefined> {
   const progress = new BigUint64Array(2);
-  const onProgress = options.onProgress;
   const timer = onProgress === undefined ? undefined : setInterval(() => {
     const total = Number(progress[1]);
     onProgress(total > 0 ? Number(progress[0]) / total : 0);
   }, 100);
   let result: Deno.PointerValue;
   try {
-    result = await symbols.memrayd_fold_memray(
-      bytes,
-      BigInt(bytes.length),
-      BigInt(layout.start),
-      BigInt(layout.end),
-      flags,
-      progress,
-    );
+    result = await fold(progress);
   } finally {
     clearInterval(timer);
   }

@@ -293,7 +293,7 @@ Deno.test("foldCapture: totals and arrays of a small capture; a damaged one is r
   assert.deepEqual([...fold.threads], [1]);
   assert.deepEqual([...fold.py_frames], [7, 0, 4]);
   assert.deepEqual([...fold.py_tree], [0, 0]);
-  assert.deepEqual([...fold.stats_nodes], [1, 200, 3]);
+  assert.deepEqual([...fold.stats_nodes], [1, 0, 200, 3]);
   assert.deepEqual([...fold.stats_sizes], [100, 1, 50, 2]);
   assert.deepEqual([...fold.stats_kinds], [0x01, 2, 0x0a, 1]);
   // Live at the peak: both blocks of stack 1, merged into one location.

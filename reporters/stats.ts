@@ -3,6 +3,7 @@ import { UsageError } from "../lib/capture/errors.ts";
 import type { CaptureInfo } from "../lib/capture/event_scan.ts";
 import { Location, Statistics } from "../lib/analysis/stats.ts";
 import { streamStatistics } from "../lib/analysis/streaming.ts";
+import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { pythonAwareDatetime, sizeFmt, stdoutSink, TextSink } from "./format.ts";
 
 /** memray's refusal (reference §1.3). */
@@ -27,6 +28,11 @@ export interface StatsOptions {
    * on a terminal; elsewhere the blank line its finished progress bar leaves comes first.
    */
   stdoutIsTerminal?: boolean;
+  /**
+   * The report's stacks (the CLI's `--debug-dir`, `--no-debuginfod`); default: its own. A
+   * capture with native traces names its top locations by the leaf of the merged stack.
+   */
+  stacks?: ReportStacks;
 }
 
 /**
@@ -45,7 +51,10 @@ export async function runStats(options: StatsOptions): Promise<string | undefine
   }
   const terminal = options.stdoutIsTerminal ?? Deno.stdout.isTerminal();
   // Streamed: the events are folded as they are decoded, never kept.
-  const { capture, stats } = await streamStatistics(options.capturePath, n);
+  const { capture, stats } = await withReportStacks(
+    options.stacks,
+    (stacks) => streamStatistics(options.capturePath, n, { stacks }),
+  );
   if (stats === undefined || capture.header.aggregated) {
     throw new UsageError(AGGREGATED_STATS_MESSAGE);
   }

@@ -5,6 +5,8 @@ import type { Capture } from "../capture/reader.ts";
 import * as R from "../capture/records.ts";
 import { ALLOCATOR_NAMES } from "../capture/records.ts";
 import { LiveTable } from "./live_table.ts";
+import { captureModuleResolver } from "./stats_modules.ts";
+import type { StackFrames } from "./stack_resolver.ts";
 
 /** A leaf location: function, file, line. */
 export type Location = [func: string, file: string, line: number];
@@ -28,6 +30,14 @@ export interface Statistics {
   total_frames: number;
 }
 
+export {
+  captureModuleResolver,
+  capturePathInfo,
+  ModuleResolver,
+  type ModuleType,
+  type PathInfo,
+} from "./stats_modules.ts";
+
 const UNKNOWN: Location = ["<unknown>", "<unknown>", 0];
 
 /** Event columns as {@link StatsAccumulator.add} reads them (a scan batch or all events). */
@@ -50,9 +60,15 @@ export interface StatsTotals {
   readonly events: number;
   sizeCounts(): Map<number, number>;
   allocatorCounts(): Map<string, number>;
-  /** [Python stack node, bytes, count], in order of first allocation. */
-  nodes(): [number, number, number][];
+  /**
+   * [Python stack node, native stack node (0: none), bytes, count] per pair, in order of the
+   * pair's first allocation.
+   */
+  stacks(): StackTotal[];
 }
+
+/** The allocations of one (Python stack node, native stack node) pair. */
+export type StackTotal = [py_stack: number, native_stack: number, bytes: number, count: number];
 
 /**
  * Folds events, in seq order, into the totals {@link finishStatistics} needs: state bounded by the
@@ -67,10 +83,16 @@ export class StatsAccumulator implements StatsTotals {
   #size_order: number[] = [];
   #kind_counts = new Float64Array(256);
   #kind_order: number[] = [];
-  // Per Python stack node: bytes and count; nodes in order of first allocation.
-  #node_size: Float64Array<ArrayBuffer> = new Float64Array(1024);
-  #node_count: Float64Array<ArrayBuffer> = new Float64Array(1024);
-  #node_order: number[] = [];
+  // Per (Python stack, native stack) pair, in order of first allocation: the nodes, bytes and
+  // count. A pair without a native stack (every pair of a capture without native traces) is
+  // found by its Python node in #py_slot (1 + its index; 0: none) without hashing.
+  #pair_py: number[] = [];
+  #pair_native: number[] = [];
+  #pair_size: number[] = [];
+  #pair_count: number[] = [];
+  #py_slot: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  /** native node -> Python node -> index, for pairs with a native stack. */
+  #native_slots = new Map<number, Map<number, number>>();
   #live = new LiveTable();
   #events = 0;
   peak_bytes = 0;
@@ -78,12 +100,12 @@ export class StatsAccumulator implements StatsTotals {
 
   /** Adds `run`'s events (the next ones in seq order). */
   add(run: EventRun): void {
-    const { kind, addr, size, py_stack } = run;
+    const { kind, addr, size, py_stack, native_stack } = run;
     const live = this.#live;
     const small = this.#small_sizes;
     const kinds = this.#kind_counts;
-    let node_size = this.#node_size;
-    let node_count = this.#node_count;
+    const pair_size = this.#pair_size;
+    const pair_count = this.#pair_count;
     let total = this.total;
     let bytes = this.bytes;
     let peak = this.peak_bytes;
@@ -108,19 +130,39 @@ export class StatsAccumulator implements StatsTotals {
         this.#big_sizes.set(s, (before ?? 0) + 1);
       }
       if (kinds[k]++ === 0) this.#kind_order.push(k);
-      const node = py_stack[i];
-      if (node >= node_size.length) {
-        node_size = this.#node_size = grown(node_size, node);
-        node_count = this.#node_count = grown(node_count, node);
-      }
-      node_size[node] += s;
-      if (node_count[node]++ === 0) this.#node_order.push(node);
+      const pair = this.#pairIndex(py_stack[i], native_stack[i]);
+      pair_size[pair] += s;
+      pair_count[pair]++;
     }
     this.total = total;
     this.bytes = bytes;
     this.peak_bytes = peak;
     this.peak_index = peak_index;
     this.#events = first + run.count;
+  }
+
+  /** The index of the (py, native) pair's totals, appended on its first allocation. */
+  #pairIndex(py: number, native: number): number {
+    if (native === 0) {
+      if (py >= this.#py_slot.length) this.#py_slot = grown(this.#py_slot, py);
+      const slot = this.#py_slot[py];
+      if (slot !== 0) return slot - 1;
+      this.#py_slot[py] = this.#pair_py.length + 1;
+      return this.#append(py, 0);
+    }
+    let by_py = this.#native_slots.get(native);
+    if (by_py === undefined) this.#native_slots.set(native, by_py = new Map());
+    const index = by_py.get(py);
+    if (index !== undefined) return index;
+    by_py.set(py, this.#pair_py.length);
+    return this.#append(py, native);
+  }
+
+  #append(py: number, native: number): number {
+    this.#pair_py.push(py);
+    this.#pair_native.push(native);
+    this.#pair_size.push(0);
+    return this.#pair_count.push(0) - 1;
   }
 
   /** Events added so far. */
@@ -144,47 +186,78 @@ export class StatsAccumulator implements StatsTotals {
     return out;
   }
 
-  /** [node, bytes, count] per Python stack node, in order of first allocation. */
-  nodes(): [number, number, number][] {
-    return this.#node_order.map((n) => [n, this.#node_size[n], this.#node_count[n]]);
+  /** [Python node, native node, bytes, count] per pair, in order of first allocation. */
+  stacks(): StackTotal[] {
+    return this.#pair_py.map((py, i) => [
+      py,
+      this.#pair_native[i],
+      this.#pair_size[i],
+      this.#pair_count[i],
+    ]);
   }
 }
 
-function grown(a: Float64Array, index: number): Float64Array<ArrayBuffer> {
+function grown(a: Int32Array, index: number): Int32Array<ArrayBuffer> {
   let cap = a.length * 2;
   while (cap <= index) cap *= 2;
-  const b = new Float64Array(cap);
+  const b = new Int32Array(cap);
   b.set(a);
   return b;
 }
 
-/** Computes {@link Statistics} of a read capture; `num_largest` bounds the top lists. */
-export function computeStatistics(capture: Capture, num_largest: number): Statistics {
+/**
+ * Computes {@link Statistics} of a read capture; `num_largest` bounds the top lists. `stacks`:
+ * see {@link finishStatistics}.
+ */
+export function computeStatistics(
+  capture: Capture,
+  num_largest: number,
+  stacks?: StackFrames,
+): Statistics {
   const acc = new StatsAccumulator();
   acc.add(capture.events);
-  return finishStatistics(capture, acc, num_largest);
+  return finishStatistics(capture, acc, num_largest, stacks);
 }
 
-/** Resolves an accumulator's stack nodes to locations and modules (once per node). */
+/** No thread is this one: a stack resolved for it keeps its launcher frames, as memray's stats. */
+const NO_THREAD = -1;
+
+/**
+ * Resolves an accumulator's stacks to locations and modules (once per pair). With `stacks` and a
+ * capture with native traces, a location is the leaf of the merged native+Python stack (the
+ * extension's `baz` rather than the Python line that called into it); otherwise, and always for
+ * a capture without native traces, the leaf Python frame as memray's.
+ */
 export function finishStatistics(
   capture: CaptureInfo,
   acc: StatsTotals,
   num_largest: number,
+  stacks?: StackFrames,
 ): Statistics {
   const loc_size = new Map<string, [Location, number, number]>();
   const mod = new Map<string, { module: string; num_allocations: number; total_bytes: number }>();
   const resolver = captureModuleResolver(capture);
-  // memray keys by stack node alone (compute_statistics' stats_by_stack), across threads.
-  for (const [node, size, count] of acc.nodes()) {
+  const merged = capture.header.native_traces ? stacks : undefined;
+  // memray keys by stack alone (compute_statistics' stats_by_stack), across threads.
+  for (const [node, native, size, count] of acc.stacks()) {
     // The whole stack, launcher included: memray's Py_GetStackFrame does not hide its own frames.
     const frames = capture.python.frames(node, false);
-    const leaf = frames[0];
-    const loc: Location = leaf ? [leaf.function, leaf.filename, leaf.lineno] : UNKNOWN;
+    // memray 1.20's stats names the Python leaf even for native captures; the merged leaf is
+    // where the memory was asked for. NO_THREAD keeps the launcher, as the Python stack above.
+    const leaf = merged?.frames(node, native, NO_THREAD)[0];
+    const python_leaf = frames[0];
+    const loc: Location = leaf
+      ? [leaf.function, leaf.file, leaf.line]
+      : merged === undefined && python_leaf
+      ? [python_leaf.function, python_leaf.filename, python_leaf.lineno]
+      : UNKNOWN;
     const key = loc.join("\0");
     const entry = loc_size.get(key) ?? [loc, 0, 0];
     entry[1] += size;
     entry[2] += count;
     loc_size.set(key, entry);
+    // Modules from the Python frames alone, native captures too, as memray's
+    // get_module_for_stack (a native frame's file names no Python module).
     const module = resolver.moduleForStack(frames.map((f) => f.filename));
     const me = mod.get(module) ?? { module, num_allocations: 0, total_bytes: 0 };
     me.num_allocations += count;
@@ -213,140 +286,4 @@ export function finishStatistics(
     // memray's header field `n_frames` is never incremented: always 0.
     total_frames: 0,
   };
-}
-
-/** memray's module types (module_tools.py): only "stdlib" frames are walked past. */
-export type ModuleType = "stdlib" | "site-packages" | "project" | "unknown";
-
-/** A path's parts as pathlib's `PurePosixPath` sees them: "//", "." and a trailing "/" vanish. */
-function pathParts(path: string): string[] {
-  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
-  return path.startsWith("/") ? ["/", ...parts] : parts;
-}
-
-/** `Path.relative_to`: the rest of `file` under `base`, or undefined when it is not under it. */
-function relativeTo(file: string[], base: string[]): string[] | undefined {
-  if (base.length > file.length) return undefined;
-  for (let i = 0; i < base.length; i++) if (file[i] !== base[i]) return undefined;
-  return file.slice(base.length);
-}
-
-/** memray's `_path_to_module`: `a/b/__init__.py` -> "a.b", `a/b.py` -> "a.b", `x.so` -> "x.so". */
-function pathToModule(rel: string[]): string {
-  let parts = rel;
-  const name = parts.length ? parts[parts.length - 1] : "";
-  if (name === "__init__.py") {
-    parts = parts.slice(0, -1);
-  } else {
-    // pathlib's suffix: the last "." of the name, unless the name starts with it or ends with it.
-    const dot = name.lastIndexOf(".");
-    if (dot > 0 && dot < name.length - 1 && name.slice(dot) === ".py") {
-      parts = [...parts.slice(0, -1), name.slice(0, dot)];
-    }
-  }
-  return parts.join(".");
-}
-
-/** The search paths a capture recorded (its header or metadata). */
-export interface PathInfo {
-  stdlib?: string;
-  site_packages: string[];
-  sys_path: string[];
-}
-
-/** The capture's recorded stdlib dir, site-packages dirs and sys.path (without empty entries). */
-export function capturePathInfo(capture: CaptureInfo): PathInfo {
-  const md = capture.header.metadata;
-  const strings = (v: unknown) =>
-    (Array.isArray(v) ? v : []).filter((s): s is string => typeof s === "string" && s !== "");
-  return {
-    stdlib: typeof md.libdest === "string" && md.libdest !== "" ? md.libdest : undefined,
-    site_packages: strings(md.site_packages),
-    sys_path: strings(md.sys_path),
-  };
-}
-
-/**
- * memray's `ModuleResolver` (reporters/module_tools.py): names the module of a file from the
- * capture's recorded paths (site-packages first, then the stdlib dir, then sys.path in order; a
- * `<frozen x>` file is stdlib module x; any other file is named after its own stem), and the
- * module of a stack after its nearest non-stdlib frame.
- */
-export class ModuleResolver {
-  readonly #stdlib: string[] | undefined;
-  readonly #site: string[][];
-  readonly #path: string[][];
-  readonly #cache = new Map<string, [string, ModuleType]>();
-
-  constructor(info: PathInfo, readonly isLauncherFile: (file: string) => boolean = () => false) {
-    this.#stdlib = info.stdlib === undefined ? undefined : pathParts(info.stdlib);
-    this.#site = info.site_packages.map(pathParts);
-    this.#path = info.sys_path.map(pathParts);
-  }
-
-  /** [module name, module type] of `filename`, as memray's `extract_module_name_and_type`. */
-  moduleOf(filename: string): [string, ModuleType] {
-    let hit = this.#cache.get(filename);
-    if (hit === undefined) {
-      hit = this.#resolve(filename);
-      this.#cache.set(filename, hit);
-    }
-    return hit;
-  }
-
-  #resolve(filename: string): [string, ModuleType] {
-    if (filename === "") return ["unknown", "unknown"];
-    if (filename.startsWith("<frozen ")) return [filename.slice("<frozen ".length, -1), "stdlib"];
-    const file = pathParts(filename);
-    for (const site of this.#site) {
-      const rel = relativeTo(file, site);
-      if (rel !== undefined) return [pathToModule(rel), "site-packages"];
-    }
-    if (this.#stdlib !== undefined) {
-      const rel = relativeTo(file, this.#stdlib);
-      if (rel !== undefined) return [pathToModule(rel), "stdlib"];
-    }
-    for (const entry of this.#path) {
-      const rel = relativeTo(file, entry);
-      if (rel !== undefined) return [pathToModule(rel), "project"];
-    }
-    // Path(filename).name: "" for "/" and for names pathlib reduces to nothing.
-    return [
-      pathToModule(file.length && file[file.length - 1] !== "/" ? [file[file.length - 1]] : []),
-      "unknown",
-    ];
-  }
-
-  /**
-   * memray's `get_module_for_stack`: walks `files` leaf to root and returns the top-level name of
-   * the first non-stdlib frame; "<root>" once the walk reaches the profiler's own frames (memray's
-   * package, or our launcher: `isLauncherFile`), when every frame is stdlib, or for no frames.
-   */
-  moduleForStack(files: Iterable<string>): string {
-    for (const file of files) {
-      if (this.isLauncherFile(file)) return "<root>";
-      const [name, type] = this.moduleOf(file);
-      if (type === "stdlib") continue;
-      const top = name.split(".")[0];
-      return top === "memray" ? "<root>" : top;
-    }
-    return "<root>";
-  }
-}
-
-/**
- * The {@link ModuleResolver} of a capture. For our own captures the launcher (the bootstrap file,
- * and the `--follow-fork` start hook in `follow/` beside it) ends the walk with "<root>", as
- * memray's own package does for memray's captures; runpy is stdlib and is walked past in both.
- */
-export function captureModuleResolver(capture: CaptureInfo): ModuleResolver {
-  const bootstrap = capture.header.metadata.bootstrap_file;
-  if (typeof bootstrap !== "string" || bootstrap === "") {
-    return new ModuleResolver(capturePathInfo(capture));
-  }
-  const follow_dir = `${bootstrap.slice(0, bootstrap.lastIndexOf("/") + 1)}follow/`;
-  return new ModuleResolver(
-    capturePathInfo(capture),
-    (file) => file === bootstrap || file.startsWith(follow_dir),
-  );
 }

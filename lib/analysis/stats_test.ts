@@ -1,5 +1,8 @@
 import { assertEquals } from "../../tests/support/assert.ts";
-import { ModuleResolver } from "./stats.ts";
+import type { CaptureInfo } from "../capture/event_scan.ts";
+import type { MergedFrame } from "./merged_stacks.ts";
+import type { StackFrames } from "./stack_resolver.ts";
+import { type EventRun, finishStatistics, ModuleResolver, StatsAccumulator } from "./stats.ts";
 
 const INFO = {
   stdlib: "/usr/lib/python3.11",
@@ -57,4 +60,77 @@ Deno.test("ModuleResolver.moduleForStack walks leaf to root past stdlib frames",
   );
   assertEquals(r.moduleForStack(["<frozen runpy>", launcher, "/work/app/a.py"]), "<root>");
   assertEquals(r.moduleForStack(["/opt/tool/runner.py"]), "runner");
+});
+
+/** Event rows of allocations (MALLOC) of [Python node, native node, size]. */
+function mallocs(rows: [number, number, number][]): EventRun {
+  const n = rows.length;
+  return {
+    count: n,
+    kind: new Uint8Array(n).fill(0x01),
+    addr: Float64Array.from(rows, (_, i) => 0x1000 * (i + 1)),
+    size: Float64Array.from(rows, (r) => r[2]),
+    thread: new Uint32Array(n).fill(1),
+    py_stack: Uint32Array.from(rows, (r) => r[0]),
+    native_stack: Uint32Array.from(rows, (r) => r[1]),
+  };
+}
+
+/** A capture whose Python node k is `f<k>` at /app/m.py:k. */
+function fakeInfo(native_traces: boolean): CaptureInfo {
+  const frames = (node: number) => [{ function: `f${node}`, filename: "/app/m.py", lineno: node }];
+  return {
+    header: { native_traces, metadata: { sys_path: ["/app"] } },
+    python: { frames },
+  } as unknown as CaptureInfo;
+}
+
+/** Merged stacks: native node 5 ends in baz, 6 in qux; no native stack: the Python frames. */
+const STACKS: StackFrames = {
+  frames(py_stack, native_stack) {
+    const python: MergedFrame = {
+      kind: "python",
+      function: `f${py_stack}`,
+      file: "/app/m.py",
+      line: py_stack,
+    };
+    if (native_stack === 0) return [python];
+    const leaf = native_stack === 5 ? "baz" : "qux";
+    return [{ kind: "native", function: leaf, file: "/src/ext.c", line: native_stack }, python];
+  },
+};
+
+Deno.test("stats totals are kept per (Python stack, native stack) pair", () => {
+  const acc = new StatsAccumulator();
+  acc.add(mallocs([[1, 5, 100], [1, 0, 10], [1, 6, 50], [2, 5, 1], [1, 5, 3]]));
+  assertEquals(acc.stacks(), [[1, 5, 103, 2], [1, 0, 10, 1], [1, 6, 50, 1], [2, 5, 1, 1]]);
+  // A Python node past the first slots, without a native stack.
+  acc.add(mallocs([[5000, 0, 7]]));
+  assertEquals(acc.stacks()[4], [5000, 0, 7, 1]);
+});
+
+Deno.test("a native capture's locations are its merged stacks' leaves; modules stay Python", () => {
+  const acc = new StatsAccumulator();
+  acc.add(mallocs([[1, 5, 100], [1, 0, 10], [1, 6, 50], [2, 5, 1]]));
+  const merged = finishStatistics(fakeInfo(true), acc, 5, STACKS);
+  assertEquals(merged.top_locations_by_size, [
+    [["baz", "/src/ext.c", 5], 101],
+    [["qux", "/src/ext.c", 6], 50],
+    [["f1", "/app/m.py", 1], 10],
+  ]);
+  assertEquals(merged.top_locations_by_count[0], [["baz", "/src/ext.c", 5], 2]);
+  assertEquals(merged.top_modules_by_size, [{ module: "m", num_allocations: 4, total_bytes: 161 }]);
+  // Without native traces, or without stacks: the leaf Python frames, as memray's.
+  for (
+    const stats of [
+      finishStatistics(fakeInfo(false), acc, 5, STACKS),
+      finishStatistics(fakeInfo(true), acc, 5),
+    ]
+  ) {
+    assertEquals(stats.top_locations_by_size, [[["f1", "/app/m.py", 1], 160], [[
+      "f2",
+      "/app/m.py",
+      2,
+    ], 1]]);
+  }
 });

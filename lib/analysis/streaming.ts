@@ -19,11 +19,12 @@ import { isAggregatedMemray, scanMemrayEvents } from "../memray_format/scan.ts";
 import { Capture, readCaptureBytes } from "../capture/reader.ts";
 import { readMemrayCaptureBytes } from "../memray_format/reader.ts";
 import { LiveTable } from "./live_table.ts";
+import type { ReportStacks } from "./report_stacks.ts";
 import { groupColumns, type LocationRecord } from "./locations.ts";
 import { selectSnapshot, Snapshot } from "./snapshot.ts";
 import {
-  computeStatistics,
   finishStatistics,
+  StackTotal,
   Statistics,
   StatsAccumulator,
   StatsTotals,
@@ -128,10 +129,10 @@ function foldTotals(fold: CaptureFold): StatsTotals {
       for (let i = 0; i < a.length; i += 2) out.set(ALLOCATOR_NAMES[a[i]], a[i + 1]);
       return out;
     },
-    nodes: () => {
-      const out: [number, number, number][] = [];
+    stacks: () => {
+      const out: StackTotal[] = [];
       const a = fold.stats_nodes;
-      for (let i = 0; i < a.length; i += 3) out.push([a[i], a[i + 1], a[i + 2]]);
+      for (let i = 0; i < a.length; i += 4) out.push([a[i], a[i + 1], a[i + 2], a[i + 3]]);
       return out;
     },
   };
@@ -162,35 +163,54 @@ function bar(options: StreamOptions, label: string): ProgressBar {
   return new ProgressBar({ label, enabled: options.progress === false ? false : undefined });
 }
 
+/** Options of {@link streamStatistics}. */
+export interface StatsStreamOptions extends StreamOptions {
+  /**
+   * Where the stacks of a capture with native traces come from: its top locations are then the
+   * leaves of the merged native+Python stacks. Without it (or for a capture without native
+   * traces), the leaf Python frames, as memray 1.20's stats.
+   */
+  stacks?: ReportStacks;
+}
+
 /** `stats` of a capture file: the capture (without events) and its statistics. */
 export async function streamStatistics(
   path: string,
   num_largest: number,
-  options: StreamOptions = {},
+  options: StatsStreamOptions = {},
 ): Promise<{ capture: CaptureInfo; stats: Statistics | undefined }> {
   const lib = await nativeLib(options);
   const opened = await openCapture(path, { lib });
   const progress = bar(options, "Computing statistics");
+  let capture: CaptureInfo;
+  let totals: StatsTotals | undefined;
   try {
     const folded = await foldOpened(opened, lib, false, progress);
     if (folded !== undefined) {
-      return {
-        capture: folded.capture,
-        stats: finishStatistics(folded.capture, foldTotals(folded.fold), num_largest),
-      };
-    }
-    if (isAggregated(opened)) {
-      const capture = readWhole(opened);
+      capture = folded.capture;
+      totals = foldTotals(folded.fold);
+    } else if (isAggregated(opened)) {
+      const whole = readWhole(opened);
+      capture = whole;
       // Aggregated captures have no statistics; the caller refuses them.
-      const stats = capture.header.aggregated ? undefined : computeStatistics(capture, num_largest);
-      return { capture, stats };
+      if (!whole.header.aggregated) {
+        const acc = new StatsAccumulator();
+        acc.add(whole.events);
+        totals = acc;
+      }
+    } else {
+      const acc = new StatsAccumulator();
+      capture = scanOpened(opened, (batch) => acc.add(batch), (f) => progress.update(f));
+      totals = acc;
     }
-    const acc = new StatsAccumulator();
-    const capture = scanOpened(opened, (batch) => acc.add(batch), (f) => progress.update(f));
-    return { capture, stats: finishStatistics(capture, acc, num_largest) };
   } finally {
     progress.done();
   }
+  if (totals === undefined) return { capture, stats: undefined };
+  // Stacks (symbolizer, debuginfod) are opened only for the captures whose locations need them,
+  // once the progress bar is gone (opening them may warn).
+  const stacks = capture.header.native_traces ? await options.stacks?.open(capture) : undefined;
+  return { capture, stats: finishStatistics(capture, totals, num_largest, stacks) };
 }
 
 /**

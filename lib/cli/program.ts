@@ -117,7 +117,7 @@ export function buildProgram(exit: ExitBox): Command {
       });
     });
 
-  program.command("stats")
+  withStackOptions(program.command("stats"))
     .description("Show high-level statistics about the allocations in a capture")
     .argument("<results>", "capture file")
     .option("-n, --num-largest <n>", "number of largest allocating locations", positiveInt, 5)
@@ -132,6 +132,7 @@ export function buildProgram(exit: ExitBox): Command {
         json: opts.json,
         outputPath: opts.output,
         force: opts.force,
+        ...stackFlags(opts),
       });
     });
 

@@ -17,8 +17,11 @@ export interface StackFlags {
   debuginfod?: boolean;
 }
 
-/** Options of `memray stats` (reference §1.3), as `reporters/stats.ts` takes them. */
-export interface StatsOptions {
+/**
+ * Options of `memray stats` (reference §1.3), as `reporters/stats.ts` takes them; the stack
+ * flags matter for captures with native traces (top locations are merged-stack leaves).
+ */
+export interface StatsOptions extends StackFlags {
   capturePath: string;
   numLargest: number;
   json: boolean;
@@ -89,12 +92,12 @@ async function runWithStacks<T extends StackFlags>(
 
 /** Runs `memray stats` through `reporters/stats.ts` `runStats`. */
 export async function stats(options: StatsOptions): Promise<number> {
-  const report = await load<Report<StatsOptions>>(
+  const report = await load<Report<StatsOptions & { stacks: ReportStacks }>>(
     "memray stats",
     () => import("../../reporters/stats.ts"),
     "runStats",
   );
-  return await runReport(report, options);
+  return await runWithStacks(report, options);
 }
 
 /** Runs `memray summary` through `reporters/summary.ts` `runSummary`. */

@@ -1,8 +1,9 @@
 //! What `stats` and the peak snapshot keep of a capture's events, folded in seq order: the live
 //! set (live_set.zig) with the running heap and its high-water mark (ties go to the latest event,
 //! as memray's), and the totals of lib/analysis/stats.ts StatsAccumulator (sizes, allocators and
-//! Python stack nodes, each in order of first allocation). State is bounded by the distinct sizes
-//! and stacks and the live allocations, whatever the number of events.
+//! (Python stack node, native stack node) pairs, each in order of first allocation). State is
+//! bounded by the distinct sizes and stacks and the live allocations, whatever the number of
+//! events.
 //!
 //! The memory plot of the HTML reports needs the heap at each RSS sample: the heap after every
 //! event with a lower seq (reporters/html/data/page_common.ts `rawMemory`). Samples are
@@ -25,6 +26,15 @@ const Sample = struct { seq: u64, ordinal: u32 };
 
 pub const SampleError = error{Corrupt} || Allocator.Error;
 
+/// The allocations of one (Python stack node, native stack node) pair: `stats` keys a native
+/// capture's locations by the leaf of the merged stack, which the native stack decides.
+pub const StackTotals = struct {
+    py_stack: u32,
+    native_stack: u32,
+    bytes: u64 = 0,
+    count: u64 = 0,
+};
+
 /// Seqs a sample may have: those a TypeScript Number holds exactly (as the scan requires).
 const sample_seq_limit: u64 = 1 << 53;
 
@@ -42,10 +52,13 @@ pub const Fold = struct {
     size_order: std.ArrayListUnmanaged(u64) = .empty,
     kind_counts: [256]u64 = @splat(0),
     kind_order: std.ArrayListUnmanaged(u8) = .empty,
-    /// Per Python stack node: bytes and count of its allocations; nodes in order of first one.
-    node_bytes: std.ArrayListUnmanaged(u64) = .empty,
-    node_counts: std.ArrayListUnmanaged(u64) = .empty,
-    node_order: std.ArrayListUnmanaged(u32) = .empty,
+    /// Per (Python stack, native stack) pair: its allocations, in order of the first one.
+    stacks: std.ArrayListUnmanaged(StackTotals) = .empty,
+    /// By Python stack node: 1 + the index in `stacks` of (node, no native stack), 0 for none.
+    /// Captures without native traces (every native stack 0) never hash.
+    py_slots: std.ArrayListUnmanaged(u32) = .empty,
+    /// (Python node << 32 | native node) -> index in `stacks`, for pairs with a native stack.
+    pair_slots: std.AutoHashMapUnmanaged(u64, u32) = .empty,
     /// Samples by seq (ties in order of registration); those before `pending_head` are done.
     pending: std.ArrayListUnmanaged(Sample) = .empty,
     pending_head: usize = 0,
@@ -68,9 +81,9 @@ pub const Fold = struct {
         self.big_size_counts.deinit(self.gpa);
         self.size_order.deinit(self.gpa);
         self.kind_order.deinit(self.gpa);
-        self.node_bytes.deinit(self.gpa);
-        self.node_counts.deinit(self.gpa);
-        self.node_order.deinit(self.gpa);
+        self.stacks.deinit(self.gpa);
+        self.py_slots.deinit(self.gpa);
+        self.pair_slots.deinit(self.gpa);
         self.pending.deinit(self.gpa);
         self.sample_heap_bytes.deinit(self.gpa);
     }
@@ -160,10 +173,16 @@ pub const Fold = struct {
         }
         assert(self.live.epoch > 0);
         if (kind < kind_alloc_first or kind > kind_alloc_last) return;
-        try self.allocation(kind, size_bytes, py_stack);
+        try self.allocation(kind, size_bytes, py_stack, native_stack);
     }
 
-    fn allocation(self: *Fold, kind: u8, size_bytes: u64, py_stack: u32) Allocator.Error!void {
+    fn allocation(
+        self: *Fold,
+        kind: u8,
+        size_bytes: u64,
+        py_stack: u32,
+        native_stack: u32,
+    ) Allocator.Error!void {
         assert(kind >= kind_alloc_first and kind <= kind_alloc_last);
         self.alloc_count += 1;
         self.alloc_bytes +%= size_bytes;
@@ -181,17 +200,39 @@ pub const Fold = struct {
         }
         if (self.kind_counts[kind] == 0) try self.kind_order.append(self.gpa, kind);
         self.kind_counts[kind] += 1;
-        if (py_stack >= self.node_counts.items.len) {
-            const len = @max(py_stack + 1, 2 * self.node_counts.items.len);
-            const before = self.node_counts.items.len;
-            try self.node_counts.resize(self.gpa, len);
-            try self.node_bytes.resize(self.gpa, len);
-            @memset(self.node_counts.items[before..], 0);
-            @memset(self.node_bytes.items[before..], 0);
+        const totals = try self.stack_totals(py_stack, native_stack);
+        totals.count += 1;
+        totals.bytes +%= size_bytes;
+    }
+
+    /// The totals of (py_stack, native_stack), appended to `stacks` on its first allocation.
+    fn stack_totals(self: *Fold, py_stack: u32, native_stack: u32) Allocator.Error!*StackTotals {
+        const index: u32 = @intCast(self.stacks.items.len);
+        if (native_stack == 0) {
+            if (py_stack >= self.py_slots.items.len) {
+                const before = self.py_slots.items.len;
+                const len = @max(@as(usize, py_stack) + 1, 2 * before);
+                try self.py_slots.resize(self.gpa, len);
+                @memset(self.py_slots.items[before..], 0);
+            }
+            const slot = &self.py_slots.items[py_stack];
+            if (slot.* == 0) {
+                try self.stacks.append(self.gpa, .{ .py_stack = py_stack, .native_stack = 0 });
+                slot.* = index + 1;
+            }
+            assert(slot.* >= 1 and slot.* <= self.stacks.items.len);
+            return &self.stacks.items[slot.* - 1];
         }
-        if (self.node_counts.items[py_stack] == 0) try self.node_order.append(self.gpa, py_stack);
-        self.node_counts.items[py_stack] += 1;
-        self.node_bytes.items[py_stack] +%= size_bytes;
+        const key = (@as(u64, py_stack) << 32) | native_stack;
+        const entry = try self.pair_slots.getOrPut(self.gpa, key);
+        if (!entry.found_existing) {
+            errdefer _ = self.pair_slots.remove(key);
+            try self.stacks.append(self.gpa, .{ .py_stack = py_stack, .native_stack = native_stack });
+            entry.value_ptr.* = index;
+        }
+        const totals = &self.stacks.items[entry.value_ptr.*];
+        assert(totals.py_stack == py_stack and totals.native_stack == native_stack);
+        return totals;
     }
 
     /// How many allocations of `size_bytes` were folded.
@@ -220,6 +261,24 @@ test "the peak snapshot of one pass: ties go to the latest event, frees after th
     try std.testing.expectEqual(@as(u64, 150), total);
     try std.testing.expectEqual(@as(u64, 3), fold.alloc_count);
     try std.testing.expectEqual(@as(u64, 2), fold.size_count(50));
+}
+
+test "stack totals per (Python stack, native stack) pair, in order of first allocation" {
+    var fold = try Fold.init(std.testing.allocator);
+    defer fold.deinit();
+    try fold.event(0x01, 0x1000, 100, 1, 3, 7); // (3, 7)
+    try fold.event(0x01, 0x2000, 50, 1, 3, 0); // (3, 0): same Python stack, no native one
+    try fold.event(0x01, 0x3000, 20, 2, 3, 7); // (3, 7) again, another thread
+    try fold.event(0x11, 0x3000, 0, 2, 0, 0); // frees count nowhere
+    try fold.event(0x01, 0x4000, 5, 1, 3, 8); // (3, 8): another native stack
+    try fold.event(0x01, 0x5000, 1, 1, 9, 0); // a Python node past the slots grown so far
+    const expected = [_]StackTotals{
+        .{ .py_stack = 3, .native_stack = 7, .bytes = 120, .count = 2 },
+        .{ .py_stack = 3, .native_stack = 0, .bytes = 50, .count = 1 },
+        .{ .py_stack = 3, .native_stack = 8, .bytes = 5, .count = 1 },
+        .{ .py_stack = 9, .native_stack = 0, .bytes = 1, .count = 1 },
+    };
+    try std.testing.expectEqualSlices(StackTotals, &expected, fold.stacks.items);
 }
 
 test "a partial munmap splits a mapping into pieces, each an allocation at the peak" {

@@ -31,7 +31,8 @@ pub const Arrays = enum(u32) {
     native_ips,
     /// i32 pairs: parent node, frame id of each native stack node from 1 on.
     native_tree,
-    /// f64 triples: Python stack node, bytes, count, in order of the node's first allocation.
+    /// f64 quadruples: Python stack node, native stack node (0: none), bytes, count, in order of
+    /// the pair's first allocation.
     stats_nodes,
     /// f64 pairs: requested size, allocations, in order of first allocation.
     stats_sizes,
@@ -155,9 +156,9 @@ pub fn publish(gpa: Allocator, holder: *Holder, scan: anytype, cut_off: bool, me
     set(r, .native_ips, ips);
     set(r, .native_tree, try tree_pairs(out, &stacks.native_tree));
 
-    const nodes = try out.alloc(f64, 3 * fold.node_order.items.len);
-    for (fold.node_order.items, 0..) |n, i| {
-        put(nodes[3 * i ..], &.{ n, fold.node_bytes.items[n], fold.node_counts.items[n] });
+    const nodes = try out.alloc(f64, 4 * fold.stacks.items.len);
+    for (fold.stacks.items, 0..) |t, i| {
+        put(nodes[4 * i ..], &.{ t.py_stack, t.native_stack, t.bytes, t.count });
     }
     set(r, .stats_nodes, nodes);
     const sizes = try out.alloc(f64, 2 * fold.size_order.items.len);

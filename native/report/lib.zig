@@ -12,7 +12,7 @@ const file_decompress = @import("file_decompress.zig");
 const memray_fold = @import("memray_fold.zig");
 
 /// Bumped whenever a signature or an error code changes; lib/ffi.ts refuses other versions.
-pub const abi_version: u32 = 8;
+pub const abi_version: u32 = 9;
 
 /// Error codes (negative results). Keep in step with lib/ffi.ts.
 pub const error_output_full: i64 = -1;

@@ -1,6 +1,7 @@
 /**
  * `--debug-dir DIR` (repeatable) and `--no-debuginfod` on every terminal report that shows
- * stacks: accepted, and a capture without native traces reports exactly as without them.
+ * stacks or names locations (`stats`' top locations are merged-stack leaves on native
+ * captures): accepted, and a capture without native traces reports exactly as without them.
  */
 import assert from "node:assert/strict";
 import { runMemray, withScripts } from "../cli/helpers.ts";
@@ -9,6 +10,7 @@ import { fakeNativeCaptureBytes } from "./fake_native.ts";
 const FLAGS = ["--debug-dir", "/nonexistent/a", "--debug-dir", "/nonexistent/b", "--no-debuginfod"];
 
 const REPORTS: string[][] = [
+  ["stats", "plain.bin"],
   ["summary", "plain.bin"],
   ["tree", "plain.bin"],
   ["transform", "csv", "-f", "-o", "out.csv", "plain.bin"],
@@ -27,12 +29,14 @@ Deno.test("stack flags are accepted and change nothing for a Python-only capture
       assert.equal(flagged.code, 0, what);
       assert.equal(flagged.stdout, plain.stdout, what);
       assert.equal(flagged.stderr, "", what);
+      if (args[0] === "stats") assert.match(flagged.stdout, /py_caller:\/app\/x\.py:12 -> /);
       if (args[0] === "transform") {
         assert.equal(await Deno.readTextFile(`${cwd}/out.csv`), csv);
         assert.match(csv, /py_caller;\/app\/x\.py;12\|<module>;\/app\/x\.py;20/);
       }
     }
-    const stats = await runMemray(["stats", "--no-debuginfod", "plain.bin"], { cwd });
-    assert.equal(stats.code, 2, "stats shows no stacks: no stack flags");
+    // A flag no report has is still refused.
+    const bad = await runMemray(["stats", "--no-such-flag", "plain.bin"], { cwd });
+    assert.equal(bad.code, 2, bad.stderr);
   });
 });

@@ -12,22 +12,9 @@
 import assert from "node:assert/strict";
 import { expectExit, lineOf, memray, runProcess, withTempDir } from "../integration/helpers.ts";
 import { isCpythonInternal } from "../../lib/analysis/frame_filter.ts";
-import { cLine, EXT_SOURCE, installExtension, SCRIPT, SIZES } from "./native_fixtures.ts";
+import { cLine, EXT_SOURCE, SCRIPT, SIZES } from "./native_fixtures.ts";
+import { MEMRAY_120, memrayCapture, ourCapture, symbolizerPresent } from "./native_captures.ts";
 
-const PYTHON = "/root/.pyenv/versions/3.12.1/bin/python3.12";
-const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-/** memray 1.20 (scripts/setup.sh) and the interpreter of its virtual environment. */
-const MEMRAY_120 = `${ROOT}.tools/memray-venv/bin/memray`;
-const MEMRAY_120_PYTHON = `${ROOT}.tools/memray-venv/bin/python`;
-
-async function symbolizerPresent(): Promise<boolean> {
-  try {
-    const module = await import(new URL("../../lib/native/symbolizer.ts", import.meta.url).href);
-    return typeof module.Symbolizer?.open === "function";
-  } catch {
-    return false;
-  }
-}
 const ignore = !(await symbolizerPresent());
 if (ignore) {
   console.log(
@@ -42,31 +29,6 @@ const base = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 async function extFrames(): Promise<string[]> {
   const at = async (name: string) => `${name} native_ext.c:${await cLine(EXT_SOURCE, name)}`;
   return [await at("baz"), await at("bar"), await at("foo")];
-}
-
-/** Our `run --native` of the fixture script in `dir`; returns the capture's path. */
-async function ourCapture(dir: string): Promise<string> {
-  await installExtension(PYTHON, dir);
-  await Deno.writeTextFile(`${dir}/x.py`, SCRIPT);
-  const out = `${dir}/ours.bin`;
-  const result = await memray(
-    ["run", "-q", "--native", "-o", out, "--python", PYTHON, "x.py"],
-    { cwd: dir },
-  );
-  expectExit(result, 0, "memray run --native");
-  return out;
-}
-
-/** memray 1.20's own `run --native` of the fixture script in `dir`. */
-async function memrayCapture(dir: string): Promise<string> {
-  await installExtension(MEMRAY_120_PYTHON, dir);
-  await Deno.writeTextFile(`${dir}/x.py`, SCRIPT);
-  const out = `${dir}/memray.bin`;
-  const result = await runProcess(MEMRAY_120, ["run", "-q", "--native", "-o", out, "x.py"], {
-    cwd: dir,
-  });
-  expectExit(result, 0, "memray 1.20 run --native");
-  return out;
 }
 
 /** The merged stacks of `transform csv` rows of the fixture's sizes, leaf first, as `name file:line`. */

@@ -17,6 +17,8 @@ import * as R from "../../lib/capture/records.ts";
 import { loadReportLib } from "../../lib/ffi.ts";
 import { encodeLz4Frame } from "../../lib/lz4/frame.ts";
 import { streamPeakSnapshot, streamStatistics } from "../../lib/analysis/streaming.ts";
+import { StatsAccumulator } from "../../lib/analysis/stats.ts";
+import { scanEvents } from "../../lib/capture/event_scan.ts";
 
 const lib = await loadReportLib();
 
@@ -246,4 +248,22 @@ Deno.test("native fold: damaged captures give the TypeScript scan's error or res
   }
   // Some flips must have hit something the readers refuse, or the test shows nothing.
   assert(errors > 0, "no damaged capture was refused");
+});
+
+Deno.test("native fold: stats totals per (Python, native) stack pair equal the scan's", async () => {
+  const bytes = edgeCapture();
+  const header = parseHeader(bytes, "e.bin");
+  const folded = await foldNative(bytes, header, "e.bin", {
+    lib,
+    merge_threads: false,
+    compressed: false,
+  });
+  assert(folded !== undefined, "the edge capture folds natively");
+  const acc = new StatsAccumulator();
+  scanEvents(bytes, header, "e.bin", { onBatch: (b) => acc.add(b) });
+  const expected = acc.stacks().flat();
+  assertEquals([...folded.fold.stats_nodes], expected);
+  const pairs = acc.stacks();
+  assert(pairs.some(([, native]) => native !== 0), "pairs with a native stack");
+  assert(pairs.some(([, native]) => native === 0), "and pairs without");
 });
