@@ -1,6 +1,6 @@
 """Large buffers: bytearray/bytes of 100 KB to 10 MB created and dropped (mmap-sized allocations)."""
 SIZES_BYTES = [100_000, 1_000_000, 4_000_000, 10_000_000]
-ROUNDS = 50
+ROUNDS = 100
 
 
 def main():

@@ -7,7 +7,7 @@ def remember(i):
 
 
 def main():
-    for i in range(400_000):
+    for i in range(600_000):
         remember(i)
     print(len(LEAKED))
 

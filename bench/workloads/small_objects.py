@@ -1,5 +1,5 @@
 """Many small objects: lists, dicts and tuples built and dropped in batches (pymalloc-heavy)."""
-ROUNDS = 100
+ROUNDS = 250
 BATCH = 10_000
 
 

@@ -2,7 +2,7 @@
 import threading
 
 THREADS = 4
-ROUNDS = 100
+ROUNDS = 400
 
 
 def worker(seed, results):

@@ -13,6 +13,7 @@ const thread_state = @import("thread_state.zig");
 const walker = @import("walker");
 const python_stack = @import("python_stack.zig");
 const pending_names = @import("pending_names.zig");
+const seq = @import("seq.zig");
 
 var last_error: [256]u8 = [_]u8{0} ** 256;
 var self_located = false;
@@ -71,6 +72,8 @@ pub fn openSession(state: *thread_state.ThreadState, parent_pid: u32) u16 {
     session.python_frames = walker.init(session.python_hexversion);
     python_stack.init();
     const main_thread_id = record.joinSession(state);
+    // The starting thread owns the counter until another thread records (seq.zig).
+    seq.begin(main_thread_id);
     header.write(main_thread_id, parent_pid);
     if (session.nativeEnabled()) {
         if (!self_located) modules.locateSelf();

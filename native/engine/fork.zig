@@ -8,6 +8,7 @@ const sampler = @import("sampler.zig");
 const thread_state = @import("thread_state.zig");
 const api = @import("api.zig");
 const pending_names = @import("pending_names.zig");
+const seq = @import("seq.zig");
 
 var guard_before: bool = false;
 var parent_pid: u32 = 0;
@@ -29,6 +30,7 @@ pub fn child() callconv(.c) void {
     thread_state.resetAfterFork();
     sampler.forgetAfterFork();
     pending_names.resetAfterFork();
+    seq.resetAfterFork();
     const state = thread_state.current();
     defer if (state) |s| {
         s.guard = guard_before;

@@ -143,7 +143,7 @@ pub fn recordAlloc(state: *ThreadState, allocator: Allocator, addr: usize, size_
         native_stack.emit(state, writer);
     }
     var cursor = writer.reserve(event_size_max, session.seqFloor()) orelse return;
-    const seq = session.nextSeq();
+    const seq = session.nextSeqFor(state.thread_id);
     writer.putEventHead(&cursor, @intFromEnum(allocator), seq, addr);
     cursor.putVarint(size_bytes);
     writer.commit(cursor);
@@ -155,7 +155,7 @@ pub fn recordFree(state: *ThreadState, deallocator: Deallocator, addr: usize, si
     std.debug.assert(state.guard);
     const writer = ensureSession(state) orelse return;
     var cursor = writer.reserve(event_size_max, session.seqFloor()) orelse return;
-    const seq = session.nextSeq();
+    const seq = session.nextSeqFor(state.thread_id);
     writer.putEventHead(&cursor, @intFromEnum(deallocator), seq, addr);
     if (deallocator == .munmap) cursor.putVarint(size_bytes);
     writer.commit(cursor);
@@ -165,7 +165,7 @@ pub fn recordFree(state: *ThreadState, deallocator: Deallocator, addr: usize, si
 pub fn takeSeq(state: *ThreadState) u64 {
     std.debug.assert(state.guard);
     _ = ensureSession(state) orelse return 0;
-    return session.nextSeq();
+    return session.nextSeqFor(state.thread_id);
 }
 
 /// Writes a FREE whose sequence number was taken earlier with `takeSeq`.

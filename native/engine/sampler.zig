@@ -103,8 +103,21 @@ fn waitBareExit() void {
         std.debug.assert(rounds < 1 << 20);
         const tid = bare_tid.load(.acquire);
         if (tid == 0) return;
-        std.Thread.Futex.timedWait(@ptrCast(&bare_tid), @bitCast(tid), 10 * std.time.ns_per_ms) catch {};
+        waitSharedFutex(&bare_tid.raw, tid, 10 * std.time.ns_per_ms);
     }
+}
+
+/// FUTEX_WAIT without FUTEX_PRIVATE_FLAG. The kernel's CLONE_CHILD_CLEARTID wake-up at thread
+/// exit is a shared-futex wake: a private wait (std.Thread.Futex) is keyed differently, never
+/// sees it and always sat out its whole timeout (10 ms at every stop).
+fn waitSharedFutex(word: *const i32, expected: i32, timeout_ns: u64) void {
+    std.debug.assert(timeout_ns > 0);
+    std.debug.assert(timeout_ns < std.time.ns_per_s);
+    const linux = std.os.linux;
+    const timeout: linux.timespec = .{ .sec = 0, .nsec = @intCast(timeout_ns) };
+    // EAGAIN (already changed), EINTR and ETIMEDOUT all send the caller back to its check.
+    const futex_wait_shared: usize = 0; // FUTEX_WAIT, no FUTEX_PRIVATE_FLAG (128)
+    _ = linux.syscall4(.futex, @intFromPtr(word), futex_wait_shared, @as(u32, @bitCast(expected)), @intFromPtr(&timeout));
 }
 
 /// The bare thread's body: samples until stopped, then returns (the clone entry exits the thread).
@@ -126,11 +139,13 @@ fn run(argument: ?*anyopaque) callconv(.c) ?*anyopaque {
 
 fn loop() void {
     var ticks: u64 = 0;
+    var seen_chunk_offset = session.file.next_chunk_offset.load(.monotonic);
     // Bounded by the stop request; a tick count bound would stop sampling long programs.
     while (stop_requested.load(.acquire) == 0) : (ticks += 1) {
         waitInterval();
         if (stop_requested.load(.acquire) != 0) break;
         sample();
+        session.file.prefaultNext(&seen_chunk_offset);
         if (session.nativeEnabled()) modules.check(false);
     }
     std.debug.assert(stop_requested.load(.acquire) == 1);

@@ -2,6 +2,7 @@
 //! with follow_fork starts a new one (new epoch) in place.
 const std = @import("std");
 const capture_file = @import("capture_file.zig");
+const seq = @import("seq.zig");
 const ChunkWriter = @import("chunk_writer.zig").ChunkWriter;
 
 pub const flag_native: u32 = 1 << 0;
@@ -22,7 +23,8 @@ pub var active: std.atomic.Value(bool) = .init(false);
 pub var disabled_forever: bool = false;
 /// Bumped per session: per-thread state from an older epoch resets itself lazily.
 pub var epoch: std.atomic.Value(u32) = .init(0);
-pub var seq_counter: std.atomic.Value(u64) = .init(0);
+/// The event counter (seq.zig owns how it is incremented).
+pub const seq_counter = &seq.counter;
 pub var next_thread_id: std.atomic.Value(u32) = .init(1);
 
 pub var flags: u32 = 0;
@@ -42,13 +44,19 @@ pub var metadata_len: usize = 0;
 
 /// A process-unique, strictly increasing event number (≥ 1). Taken after an allocator returns
 /// and before a deallocator runs, so a free always orders after the allocation it releases.
-pub inline fn nextSeq() u64 {
-    return seq_counter.fetchAdd(1, .monotonic) + 1;
+/// Any thread, any time (rare callers: sampler, MODULES); events use `nextSeqFor`.
+pub fn nextSeq() u64 {
+    return seq.next();
+}
+
+/// `nextSeq` for an event of the thread with session id `thread_id` (the hooks' fast path).
+pub inline fn nextSeqFor(thread_id: u32) u64 {
+    return seq.nextFor(thread_id);
 }
 
 /// A `first_seq` for a chunk opened now: below every sequence number handed out later.
 pub inline fn seqFloor() u64 {
-    return seq_counter.load(.monotonic);
+    return seq.floor();
 }
 
 pub fn nativeEnabled() bool {

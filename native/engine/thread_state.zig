@@ -85,7 +85,19 @@ pub const ThreadState = struct {
     next_free: ?*ThreadState,
 };
 
-const state_size_bytes = std.mem.alignForward(usize, @sizeOf(ThreadState), raw.page_size_bytes);
+/// The state starts this far into its mapping. At offset 0 its hot first lines (guard, epoch,
+/// writer) would share L1 set 0 with every page- and pool-aligned line of the program: all of
+/// pymalloc's pool headers (16 KiB aligned, touched at every object malloc/free) and our chunk
+/// headers. With 12 ways, a few more lines there evict pool headers (perf: `_PyObject_Malloc`
+/// and `_PyObject_Free` ~1.5x their samples under the engine). An odd line index in mid-page
+/// keeps the state's lines in sets nothing else aligned uses.
+const state_offset_bytes: usize = 37 * 64;
+const state_size_bytes = std.mem.alignForward(usize, state_offset_bytes + @sizeOf(ThreadState), raw.page_size_bytes);
+
+comptime {
+    std.debug.assert(state_offset_bytes % 64 == 0);
+    std.debug.assert(state_offset_bytes < raw.page_size_bytes);
+}
 const free_list_max = 64;
 
 var key: libc.pthread_key_t = 0;
@@ -129,7 +141,7 @@ noinline fn create() ?*ThreadState {
     var reused_own = false;
     const state = popFree(os_tid, &reused_own) orelse blk: {
         const memory = raw.mapAnonymous(state_size_bytes) orelse return null;
-        break :blk @as(*ThreadState, @ptrCast(@alignCast(memory)));
+        break :blk @as(*ThreadState, @ptrCast(@alignCast(memory + state_offset_bytes)));
     };
     // A thread allocating after its own destructor ran (glibc's exit path frees after the last
     // key round) gets its old state back: same thread id, same chunk, same stacks.
@@ -209,7 +221,9 @@ fn pushFree(state: *ThreadState) void {
         return;
     }
     capture_file.unlock(&free_list_lock);
-    raw.unmap(@ptrCast(state), state_size_bytes);
+    const memory: [*]u8 = @ptrCast(state);
+    std.debug.assert(@intFromPtr(memory) % raw.page_size_bytes == state_offset_bytes);
+    raw.unmap(memory - state_offset_bytes, state_size_bytes);
 }
 
 /// In a forked child: the parent's other threads are gone and so is the free-list lock holder.
