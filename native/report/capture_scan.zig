@@ -140,7 +140,9 @@ pub const Scan = struct {
             if (record_type >= 0x80) {
                 const s = seq +% 1;
                 if (s == 0 or s >= records.exact_limit) return error.Corrupt;
-                if (s > limit) {
+                // `>=`: an event at another thread's next seq stops here, so the next round sees the
+                // two equal seqs and steps aside (error.Corrupt) instead of folding both.
+                if (s >= limit) {
                     c.pos = start;
                     t.next_seq = s;
                     break;

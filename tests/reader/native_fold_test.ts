@@ -267,3 +267,17 @@ Deno.test("native fold: stats totals per (Python, native) stack pair equal the s
   assert(pairs.some(([, native]) => native !== 0), "pairs with a native stack");
   assert(pairs.some(([, native]) => native === 0), "and pairs without");
 });
+
+Deno.test("native fold: an event whose seq another thread also used steps aside for the scan", async () => {
+  // Thread 1 has seqs 1 and 5 (a skip between), thread 2 one event at seq 5: the merge must not
+  // fold both fives (the fold asserts strictly increasing seqs) but hand the file to the scan.
+  const enc = new CaptureEncoder({ chunk_size_bytes: 512, python_hexversion: 0x030b07f0 });
+  const a = enc.thread(1);
+  const b = enc.thread(2);
+  a.alloc(R.REC_ALLOC_FIRST, 0x1000, 100, 1);
+  a.alloc(R.REC_ALLOC_FIRST, 0x2000, 100, 5);
+  b.alloc(R.REC_ALLOC_FIRST, 0x3000, 100, 5);
+  await withFile(enc.finish(), async (path) => {
+    assertEquals(await reports(path, true), await reports(path, false));
+  });
+});
