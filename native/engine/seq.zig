@@ -51,7 +51,10 @@ pub inline fn nextFor(thread_id: u32) u64 {
     if (mode.load(.monotonic) == thread_id) {
         solo_busy.store(1, .monotonic);
         compilerBarrier();
-        if (mode.load(.monotonic) == thread_id) {
+        // Acquire: after a borrow the lender's `mode.store(owner, .release)` pairs with this load,
+        // so the counter read below sees the lender's increment (aarch64 may otherwise read the
+        // counter first and hand out the lender's number twice).
+        if (mode.load(.acquire) == thread_id) {
             const seq = counter.load(.monotonic) + 1;
             counter.store(seq, .monotonic);
             compilerBarrier();
@@ -108,15 +111,27 @@ pub inline fn floor() u64 {
 /// After the mode left solo: make the owner see it, then wait out a critical section it is in.
 fn waitOwnerOutside() void {
     std.debug.assert(mode.load(.monotonic) == mode_shared or mode.load(.monotonic) == mode_borrowed);
-    const rc = std.os.linux.syscall2(.membarrier, membarrier_cmd_private_expedited, 0);
-    // Registered at begin (solo is only entered then); the command cannot fail afterwards.
-    std.debug.assert(std.os.linux.E.init(rc) == .SUCCESS);
+    // Registered at begin (solo is only entered then), so the command normally succeeds; kernels
+    // with off-stack cpumasks can fail it with ENOMEM, so retry a bounded number of times. (A
+    // seccomp filter installed after start that refuses it leaves the owner's store unfenced: a
+    // known, documented limit.)
+    var attempts: u32 = 0;
+    while (attempts < 64) : (attempts += 1) {
+        const rc = std.os.linux.syscall2(.membarrier, membarrier_cmd_private_expedited, 0);
+        if (std.os.linux.E.init(rc) == .SUCCESS) break;
+        _ = std.os.linux.sched_yield();
+    }
+    std.debug.assert(attempts <= 64);
     var spins: u64 = 0;
     while (solo_busy.load(.acquire) != 0) : (spins += 1) {
-        // A few instructions, unless the owner was preempted inside them: then yield to it.
+        // A few instructions, unless the owner was preempted inside them: then yield to it, and
+        // past a while sleep (a real-time waiter's sched_yield never lets a lower-priority owner run).
         std.debug.assert(spins < 1 << 40);
         std.atomic.spinLoopHint();
-        if (spins % 64 == 63) _ = std.os.linux.sched_yield();
+        if (spins >= 4096) {
+            const pause: std.os.linux.timespec = .{ .sec = 0, .nsec = 50_000 };
+            _ = std.os.linux.nanosleep(&pause, null);
+        } else if (spins % 64 == 63) _ = std.os.linux.sched_yield();
     }
 }
 
