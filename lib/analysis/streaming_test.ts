@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { CaptureEncoder } from "../../tests/support/capture_encoder.ts";
 import { locationTable } from "../../tests/support/fake_capture.ts";
+import { withFile } from "../../tests/support/files.ts";
 import { syntheticCapture } from "../../tests/support/synthetic.ts";
 import { CaptureError } from "../capture/errors.ts";
 import { scanEvents } from "../capture/event_scan.ts";
@@ -51,16 +52,6 @@ function mixedCapture(): Uint8Array {
     }
   }
   return enc.finish();
-}
-
-async function withFile<T>(bytes: Uint8Array, f: (path: string) => Promise<T>): Promise<T> {
-  const path = await Deno.makeTempFile({ suffix: ".bin" });
-  try {
-    await Deno.writeFile(path, bytes);
-    return await f(path);
-  } finally {
-    await Deno.remove(path);
-  }
 }
 
 const captures: [string, () => Uint8Array][] = [

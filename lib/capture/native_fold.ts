@@ -51,14 +51,58 @@ export async function foldNative(
     packed: header.packed,
   }, { lib: options.lib, merge_threads: options.merge_threads, onProgress: options.onProgress });
   if (fold === undefined) return undefined;
+  return withCaptureInfo(fold, () => captureInfo(bytes, header, path, options.compressed, fold));
+}
+
+/**
+ * A fold with the capture info `build` makes of it; undefined when `build` refuses a record (a
+ * code id defined twice...) with a {@link CaptureError}: the caller's TypeScript reader then
+ * reports it, in its order of errors. Shared with lib/memray_format/fold.ts.
+ */
+export function withCaptureInfo(
+  fold: CaptureFold,
+  build: () => CaptureInfo,
+): NativeFoldResult | undefined {
   try {
-    return { capture: captureInfo(bytes, header, path, options.compressed, fold), fold };
+    return { capture: build(), fold };
   } catch (e) {
-    // A record body the shared decoders refuse (a code id defined twice...): the TypeScript
-    // scan reports it, in its order of errors.
     if (e instanceof CaptureError) return undefined;
     throw e;
   }
+}
+
+/** The frame tables and stack trees a fold's arrays describe, ids as the fold numbered them. */
+export interface FoldTables {
+  py_frames: PythonFrameTable;
+  native_frames: NativeFrameTable;
+  py_tree: StackTree;
+  native_tree: StackTree;
+}
+
+/**
+ * Replays the fold's frames and (parent, frame) pairs into tables and trees; `fail` is called
+ * (and must throw) when one comes out with another id than the fold gave it (a repeat). Shared
+ * with lib/memray_format/fold.ts.
+ */
+export function foldTables(fold: CaptureFold, fail: (what: string) => never): FoldTables {
+  const py_frames = new PythonFrameTable();
+  const f = fold.py_frames;
+  for (let i = 0; i < f.length; i += 3) {
+    if (py_frames.intern(f[i], f[i + 1], f[i + 2]) !== i / 3) {
+      fail(`native fold returned Python frame ${i / 3} twice`);
+    }
+  }
+  const native_frames = new NativeFrameTable();
+  fold.native_ips.forEach((ip, i) => {
+    // Instruction pointers past 2^53 may collide as Numbers; the TypeScript reader decides then.
+    if (native_frames.intern(ip) !== i) fail(`native fold returned native frame ${i} twice`);
+  });
+  return {
+    py_frames,
+    native_frames,
+    py_tree: treeOf(fold.py_tree, fail),
+    native_tree: treeOf(fold.native_tree, fail),
+  };
 }
 
 function captureInfo(
@@ -68,6 +112,9 @@ function captureInfo(
   compressed: boolean,
   fold: CaptureFold,
 ): CaptureInfo {
+  const fail = (what: string): never => {
+    throw new CaptureError(path, what);
+  };
   const threads = new Map<number, ThreadInfo>();
   const info = (thread_id: number): ThreadInfo => {
     let t = threads.get(thread_id);
@@ -87,9 +134,6 @@ function captureInfo(
     const thread_id = cold[i + 1];
     const seq = cold[i + 2];
     const where = () => `record at offset ${start} (thread ${thread_id})`;
-    const fail = (what: string): never => {
-      throw new CaptureError(path, what);
-    };
     // The fold measured the record within its chunk: no body here runs past it.
     const c = new Cursor(bytes, start + 1, bytes.length);
     const type = bytes[start];
@@ -124,23 +168,10 @@ function captureInfo(
       fail(`${where()}: unexpected record type 0x${type.toString(16)} from the native fold`);
     }
   }
-  const py_frames = new PythonFrameTable();
-  const f = fold.py_frames;
-  for (let i = 0; i < f.length; i += 3) {
-    if (py_frames.intern(f[i], f[i + 1], f[i + 2]) !== i / 3) {
-      throw new CaptureError(path, `native fold returned Python frame ${i / 3} twice`);
-    }
-  }
-  const native_frames = new NativeFrameTable();
-  fold.native_ips.forEach((ip, i) => {
-    // Instruction pointers past 2^53 may collide as Numbers; the TypeScript scan decides then.
-    if (native_frames.intern(ip) !== i) {
-      throw new CaptureError(path, `native fold returned native frame ${i} twice`);
-    }
-  });
+  const tables = foldTables(fold, fail);
   const python = pythonStacksOf(header, {
-    tree: treeOf(fold.py_tree, path),
-    frames: py_frames,
+    tree: tables.py_tree,
+    frames: tables.py_frames,
     codes,
   });
   return {
@@ -153,7 +184,7 @@ function captureInfo(
     rss,
     module_maps,
     python,
-    native: { tree: treeOf(fold.native_tree, path), frames: native_frames },
+    native: { tree: tables.native_tree, frames: tables.native_frames },
     locations: [],
     heap_samples: [],
     main_thread_id: mainThreadIdOf(header),
@@ -161,13 +192,11 @@ function captureInfo(
 }
 
 /** Replays (parent, frame) pairs into a {@link StackTree}: node k + 1 is the k-th pair. */
-function treeOf(pairs: Int32Array, path: string): StackTree {
+function treeOf(pairs: Int32Array, fail: (what: string) => never): StackTree {
   const tree = new StackTree();
   for (let i = 0; i < pairs.length; i += 2) {
     const node = tree.child(pairs[i], pairs[i + 1]);
-    if (node !== i / 2 + 1) {
-      throw new CaptureError(path, `native fold returned stack node ${i / 2 + 1} twice`);
-    }
+    if (node !== i / 2 + 1) fail(`native fold returned stack node ${i / 2 + 1} twice`);
   }
   return tree;
 }

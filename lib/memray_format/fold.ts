@@ -8,11 +8,10 @@
  * decoders here.
  */
 import type { CaptureInfo } from "../capture/event_scan.ts";
-import { CaptureError } from "../capture/errors.ts";
 import { Cursor } from "../capture/cursor.ts";
 import type { ModuleMapsRecord, RssSample, ThreadInfo } from "../capture/reader.ts";
 import type { CodeObject, ModuleMap } from "../capture/records.ts";
-import { NativeFrameTable, PythonFrameTable, StackTree } from "../capture/stack_tree.ts";
+import { foldTables, withCaptureInfo } from "../capture/native_fold.ts";
 import { CaptureFold, foldMemray, ReportLib } from "../ffi.ts";
 import {
   FILE_FORMAT_AGGREGATED,
@@ -51,7 +50,7 @@ export interface MemrayFoldOptions {
 /**
  * Folds the memray capture `bytes` (decompressed) natively. Returns undefined when the full reader
  * must read it: an aggregated capture (no events), or one the native decoder refuses (which the
- * reader then reports in its own words). Throws {@link CaptureError} for a bad header.
+ * reader then reports in its own words). Throws a `CaptureError` for a bad header.
  */
 export async function foldMemrayCapture(
   bytes: Uint8Array,
@@ -68,13 +67,8 @@ export async function foldMemrayCapture(
     native_traces: h.native_traces,
   }, { lib: options.lib, merge_threads: options.merge_threads, onProgress: options.onProgress });
   if (fold === undefined) return undefined;
-  try {
-    return { capture: captureInfo(bytes, end, h, path, options.compressed, fold), fold };
-  } catch (e) {
-    // A listed record the shared decoders refuse: the full reader reports it, in its order.
-    if (e instanceof CaptureError) return undefined;
-    throw e;
-  }
+  // A listed record the shared decoders refuse: the full reader reports it, in its order.
+  return withCaptureInfo(fold, () => captureInfo(bytes, end, h, path, options.compressed, fold));
 }
 
 function captureInfo(
@@ -127,22 +121,12 @@ function captureInfo(
     }
     if (c.overran) fail("record cut short after the native fold measured it", at);
   }
-  const py_frames = new PythonFrameTable();
-  const f = fold.py_frames;
-  for (let i = 0; i < f.length; i += 3) {
-    if (py_frames.intern(f[i], f[i + 1], f[i + 2]) !== i / 3) {
-      fail(`native fold returned Python frame ${i / 3} twice`, 0);
-    }
-  }
-  const native_frames = new NativeFrameTable();
-  fold.native_ips.forEach((ip, i) => {
-    if (native_frames.intern(ip) !== i) fail(`native fold returned native frame ${i} twice`, 0);
-  });
+  const tables = foldTables(fold, (what) => fail(what, 0));
   // Events, RSS samples and memory maps share memray's one sequence.
   const seq_end = fold.event_count + rss.length + module_maps.length;
   const python = new MemrayPythonStacks({
-    tree: treeOf(fold.py_tree, fail),
-    frames: py_frames,
+    tree: tables.py_tree,
+    frames: tables.py_frames,
     codes,
     python_hexversion: h.python_version,
     skipped_frames_on_main_tid: h.skipped_frames_on_main_tid,
@@ -157,19 +141,9 @@ function captureInfo(
     rss,
     module_maps,
     python,
-    native: { tree: treeOf(fold.native_tree, fail), frames: native_frames },
+    native: { tree: tables.native_tree, frames: tables.native_frames },
     locations: [],
     heap_samples: [],
     main_thread_id: h.main_tid,
   };
-}
-
-/** Replays (parent, frame) pairs into a {@link StackTree}: node k + 1 is the k-th pair. */
-function treeOf(pairs: Int32Array, fail: (what: string, at: number) => never): StackTree {
-  const tree = new StackTree();
-  for (let i = 0; i < pairs.length; i += 2) {
-    const node = tree.child(pairs[i], pairs[i + 1]);
-    if (node !== i / 2 + 1) fail(`native fold returned stack node ${i / 2 + 1} twice`, 0);
-  }
-  return tree;
 }

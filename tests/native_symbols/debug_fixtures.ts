@@ -4,6 +4,7 @@
  * server on loopback serving that debug file, a dead server (closed port) and a server that
  * accepts connections and never answers.
  */
+import { FIXTURE_LIBRARY_FLAGS } from "../support/files.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const ZIG = `${ROOT}/.tools/bin/zig`;
@@ -59,19 +60,7 @@ export async function buildSplitLibrary(
   // Not next to the library nor in its .debug/: a debuglink search must not find it locally.
   await Deno.mkdir(`${dir}/debug-only`, { recursive: true });
   const debug = `${dir}/debug-only/${name}.debug`;
-  await run(ZIG, [
-    "cc",
-    "-g",
-    "-O1",
-    "-fPIC",
-    "-shared",
-    "-fno-optimize-sibling-calls",
-    "-fno-omit-frame-pointer",
-    "-Wl,--build-id=sha1",
-    "-o",
-    full,
-    source,
-  ]);
+  await run(ZIG, ["cc", ...FIXTURE_LIBRARY_FLAGS, "-o", full, source]);
   await run("objcopy", ["--only-keep-debug", full, debug]);
   await run("strip", ["--strip-all", "-o", stripped, full]);
   await run("objcopy", [`--add-gnu-debuglink=${debug}`, stripped], dir);

@@ -17,16 +17,29 @@ const EXT_BASE = 0x7000000;
 export const PYTHON_PATH = "/usr/bin/python3.11";
 export const EXT_PATH = "/app/ext.so";
 
+/** Options of {@link fakeNativeCapture}. */
+export interface FakeNativeOptions {
+  /** A return address added innermost to the worker's stack (e.g. one in no module). */
+  worker_extra_ip?: number;
+}
+
 /**
  * The capture: 100 bytes from baz (main thread), 64 bytes from the worker, 7 bytes from a
  * Python-only stack (no native stack). `flags` 0 gives the same events without native traces.
  */
-export function fakeNativeCapture(flags = FLAG_NATIVE_TRACES, path = "fake.bin"): Capture {
-  return readCaptureBytes(fakeNativeCaptureBytes(flags), path);
+export function fakeNativeCapture(
+  flags = FLAG_NATIVE_TRACES,
+  path = "fake.bin",
+  options: FakeNativeOptions = {},
+): Capture {
+  return readCaptureBytes(fakeNativeCaptureBytes(flags, options), path);
 }
 
 /** The bytes of {@link fakeNativeCapture}'s file. */
-export function fakeNativeCaptureBytes(flags = FLAG_NATIVE_TRACES): Uint8Array {
+export function fakeNativeCaptureBytes(
+  flags = FLAG_NATIVE_TRACES,
+  options: FakeNativeOptions = {},
+): Uint8Array {
   const enc = new CaptureEncoder({
     flags,
     python_hexversion: 0x030b07f0,
@@ -83,7 +96,8 @@ export function fakeNativeCaptureBytes(flags = FLAG_NATIVE_TRACES): Uint8Array {
   ]);
   main.alloc(0x01, 0x5000, 100);
   const worker = enc.thread(2);
-  worker.nativeStack(0, [EXT_BASE + 0x11, EXT_BASE + 0x21]);
+  const extra = options.worker_extra_ip === undefined ? [] : [options.worker_extra_ip];
+  worker.nativeStack(0, [EXT_BASE + 0x11, EXT_BASE + 0x21, ...extra]);
   worker.alloc(0x01, 0x6000, 64);
   main.nativeStack(8, []);
   main.alloc(0x01, 0x7000, 7);
@@ -110,20 +124,37 @@ const SYMBOLS: Record<string, NativeFrameLike[]> = {
 /** What each module has, by path (default: symbols and debug info). */
 export type ModuleSymbols = Record<string, { has_symbols: boolean; has_debug_info: boolean }>;
 
-/** A symbolizer over {@link SYMBOLS}; records its calls and whether it was closed. */
+/**
+ * A symbolizer over {@link SYMBOLS} (entries of `symbols`, keyed `<module path>:0x<offset>`,
+ * replace them); records its calls, their `is_return_address`, the debug files it was given and
+ * whether it was closed.
+ */
 export class FakeSymbolizer implements SymbolizerLike {
   calls: string[] = [];
+  return_address_flags: (boolean | undefined)[] = [];
+  debug_files: [string, string][] = [];
   closed = false;
-  constructor(readonly modules: ModuleSymbols = {}) {}
-  symbolize(module: ModuleMap, offset: number): NativeFrameLike[] {
+  constructor(
+    readonly modules: ModuleSymbols = {},
+    readonly symbols: Record<string, NativeFrameLike[]> = {},
+  ) {}
+  symbolize(
+    module: ModuleMap,
+    offset: number,
+    options?: { is_return_address?: boolean },
+  ): NativeFrameLike[] {
     const key = `${module.path}:0x${offset.toString(16)}`;
     this.calls.push(key);
-    return (SYMBOLS[key] ?? []).map((f) => ({ ...f, module: module.path }));
+    this.return_address_flags.push(options?.is_return_address);
+    const frames = this.symbols[key] ?? SYMBOLS[key] ?? [];
+    return frames.map((f) => ({ ...f, module: module.path }));
   }
   moduleInfo(module: ModuleMap) {
     return this.modules[module.path] ?? { has_symbols: true, has_debug_info: true };
   }
-  addDebugFile(): void {}
+  addDebugFile(build_id: string, path: string): void {
+    this.debug_files.push([build_id, path]);
+  }
   close(): void {
     this.closed = true;
   }

@@ -2,7 +2,7 @@
  * Fixtures of the `--native` end-to-end tests: the C extension (built against one interpreter's
  * headers), the thread library, the profiled script, and lines of the sources by marker.
  */
-import { buildSharedLibrary } from "../support/files.ts";
+import { buildSharedLibrary, FIXTURE_LIBRARY_FLAGS } from "../support/files.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const FIXTURES = `${ROOT}/tests/native_symbols/fixtures`;
@@ -10,17 +10,6 @@ const FIXTURES = `${ROOT}/tests/native_symbols/fixtures`;
 /** The sources, for their marked lines. */
 export const EXT_SOURCE = `${FIXTURES}/native_ext.c`;
 export const THREADS_SOURCE = `${FIXTURES}/native_threads.c`;
-
-/** Flags that keep every fixture function on the stack with DWARF lines and a build-id. */
-const FLAGS = [
-  "-g",
-  "-O1",
-  "-fPIC",
-  "-shared",
-  "-fno-optimize-sibling-calls",
-  "-fno-omit-frame-pointer",
-  "-Wl,--build-id=sha1",
-];
 
 const decoder = new TextDecoder();
 
@@ -41,7 +30,7 @@ export async function installExtension(python: string, dir: string): Promise<str
   const include = await pythonInclude(python);
   const built = await buildSharedLibrary({
     source: EXT_SOURCE,
-    flags: [...FLAGS, `-I${include}`],
+    flags: [...FIXTURE_LIBRARY_FLAGS, `-I${include}`],
     name: "memray-native-ext",
   });
   const target = `${dir}/native_ext.so`;
@@ -53,7 +42,7 @@ export async function installExtension(python: string, dir: string): Promise<str
 export function threadsLibrary(): Promise<string> {
   return buildSharedLibrary({
     source: THREADS_SOURCE,
-    flags: [...FLAGS, "-lpthread"],
+    flags: [...FIXTURE_LIBRARY_FLAGS, "-lpthread"],
     name: "memray-native-threads",
   });
 }

@@ -8,6 +8,7 @@
 import { assert_ as assert, assertEquals } from "../support/assert.ts";
 import { CaptureEncoder } from "../support/capture_encoder.ts";
 import { buildFakeCapture, locationTable } from "../support/fake_capture.ts";
+import { withFile } from "../support/files.ts";
 import { syntheticCapture } from "../support/synthetic.ts";
 import { CaptureError } from "../../lib/capture/errors.ts";
 import { parseHeader } from "../../lib/capture/header.ts";
@@ -79,16 +80,6 @@ function edgeCapture(chunk_size_bytes = 512): Uint8Array {
   }
   enc.sampler.rss(10, 2 << 20);
   return enc.finish();
-}
-
-async function withFile<T>(bytes: Uint8Array, f: (path: string) => Promise<T>): Promise<T> {
-  const path = await Deno.makeTempFile({ suffix: ".bin" });
-  try {
-    await Deno.writeFile(path, bytes);
-    return await f(path);
-  } finally {
-    await Deno.remove(path);
-  }
 }
 
 /** `stats` and both peak snapshots, or the error, through one path. */

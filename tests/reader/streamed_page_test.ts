@@ -9,6 +9,7 @@
 import { assert_ as assert, assertEquals } from "../support/assert.ts";
 import { CaptureEncoder } from "../support/capture_encoder.ts";
 import { buildFakeCapture, locationTable } from "../support/fake_capture.ts";
+import { withFile } from "../support/files.ts";
 import { parseHeader } from "../../lib/capture/header.ts";
 import { packCapture } from "../../lib/capture/pack.ts";
 import { readCapture } from "../../lib/capture/reader.ts";
@@ -85,16 +86,6 @@ const captures: [string, () => Uint8Array][] = [
     return enc.finish();
   }],
 ];
-
-async function withFile<T>(bytes: Uint8Array, f: (path: string) => Promise<T>): Promise<T> {
-  const path = await Deno.makeTempFile({ suffix: ".bin" });
-  try {
-    await Deno.writeFile(path, bytes);
-    return await f(path);
-  } finally {
-    await Deno.remove(path);
-  }
-}
 
 /** Records with their stacks as frame texts instead of node ids. */
 function resolved(capture: CaptureInfo, records: LocationRecord[]): unknown[] {

@@ -1,11 +1,42 @@
 /**
- * Files the end-to-end tests need, shared by tests/cli and tests/integration: whether a path
- * exists, and shared libraries built from C fixtures with the project's zig.
+ * Files the tests need: whether a path exists, a capture's bytes in a temp file for the length of
+ * a test, and shared libraries built from C fixtures with the project's zig.
  */
 
 import { exists } from "../../reporters/output_file.ts";
 
 export { exists };
+
+/**
+ * Writes `bytes` to a new temp file (`.bin`), runs `f` on its path and removes the file after,
+ * whether `f` succeeds or throws; returns what `f` returns.
+ */
+export async function withFile<T>(
+  bytes: Uint8Array,
+  f: (path: string) => Promise<T>,
+): Promise<T> {
+  const path = await Deno.makeTempFile({ suffix: ".bin" });
+  try {
+    await Deno.writeFile(path, bytes);
+    return await f(path);
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+/**
+ * `zig cc` flags of the C fixture libraries: shared, with DWARF lines and a GNU build-id, every
+ * function kept on the stack (no sibling calls, frame pointers kept).
+ */
+export const FIXTURE_LIBRARY_FLAGS: readonly string[] = [
+  "-g",
+  "-O1",
+  "-fPIC",
+  "-shared",
+  "-fno-optimize-sibling-calls",
+  "-fno-omit-frame-pointer",
+  "-Wl,--build-id=sha1",
+];
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const ZIG = `${ROOT}/.tools/bin/zig`;
