@@ -197,7 +197,10 @@ Deno.test({
         }),
       );
       // Refused at once; the bound only tells that from a hang (room for a loaded machine).
-      assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms with a dead server`);
+      assert.ok(
+        Date.now() - started < 15_000,
+        `took ${Date.now() - started} ms with a dead server`,
+      );
       assert.equal(warnings.length, 1, warnings.join("\n"));
       assert.match(warnings[0], new RegExp(`debuginfod server ${dead} is unreachable`));
       assert.ok(!bare.some((f) => f.function === "hidden_baz"), bare.map(show).join("\n"));
