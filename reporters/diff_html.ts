@@ -3,13 +3,13 @@
  * graph page. A node's width is the sum over the locations below it of the larger of their base
  * and new bytes (so what shrank or went away stays visible); its colour says how it changed.
  */
-import { UsageError } from "../lib/capture/errors.ts";
 import { type Capture, readCapture } from "../lib/capture/reader.ts";
 import { classifyStack } from "../lib/analysis/frame_filter.ts";
 import { diffCaptures, type DiffMode, type HeapDiff } from "../lib/analysis/diff.ts";
-import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
+import { withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { stdoutSink, type TextSink } from "./format.ts";
-import { defaultOutputPath, pathString } from "./transform/output_path.ts";
+import { reportOutputPath, requireCaptureFile } from "./output_file.ts";
+import { reportStackOptions, type StackOptions } from "./report_options.ts";
 import { renderHtmlPage } from "./html/page.ts";
 import { StringTable } from "./html/data/common.ts";
 import { pageFacts } from "./html/data/page_common.ts";
@@ -22,7 +22,7 @@ import {
 import type { DiffPageData } from "./html/app/flamegraph/diff_model.ts";
 
 /** Options of {@link runDiffHtml}. */
-export interface DiffHtmlOptions {
+export interface DiffHtmlOptions extends StackOptions {
   basePath: string;
   newPath: string;
   leaks?: boolean;
@@ -30,12 +30,6 @@ export interface DiffHtmlOptions {
   outputPath?: string;
   force?: boolean;
   stdout?: TextSink;
-  /** The report's stacks; default: its own, made from `debugDirs` and `debuginfod`. */
-  stacks?: ReportStacks;
-  /** Extra native debug-file directories (`--debug-dir`). */
-  debugDirs?: string[];
-  /** False for `--no-debuginfod` (default: servers from `DEBUGINFOD_URLS`). */
-  debuginfod?: boolean;
 }
 
 /** The page data of a diff; `now` gives the stats and the memory plot. */
@@ -129,27 +123,13 @@ export function diffPageData(diff: HeapDiff, now: Capture): DiffPageData {
 
 /** Writes the differential flame graph page and returns its path. */
 export async function runDiffHtml(options: DiffHtmlOptions): Promise<string> {
-  for (const path of [options.basePath, options.newPath]) {
-    try {
-      if (!(await Deno.stat(path)).isFile) throw new Error();
-    } catch {
-      throw new UsageError(`No such file: ${path}`);
-    }
-  }
-  const output = options.outputPath !== undefined
-    ? pathString(options.outputPath)
-    : defaultOutputPath(options.newPath, "diff", ".html");
-  if (!options.force) {
-    let exists = true;
-    try {
-      await Deno.stat(output);
-    } catch {
-      exists = false;
-    }
-    if (exists) {
-      throw new UsageError(`File already exists, will not overwrite without --force: ${output}`);
-    }
-  }
+  await requireCaptureFile(options.basePath);
+  await requireCaptureFile(options.newPath);
+  const output = await reportOutputPath(
+    { ...options, capturePath: options.newPath },
+    "diff",
+    ".html",
+  );
   const base = await readCapture(options.basePath);
   const now = await readCapture(options.newPath);
   const mode: DiffMode = options.leaks ? "leaks" : "high_water_mark";
@@ -161,7 +141,7 @@ export async function runDiffHtml(options: DiffHtmlOptions): Promise<string> {
         base: await stacks.open(base),
         now: await stacks.open(now),
       }),
-    { debug_dirs: options.debugDirs, debuginfod: options.debuginfod ?? true },
+    reportStackOptions(options),
   );
   const data = diffPageData(diff, now);
   await Deno.writeTextFile(output, renderHtmlPage({ title: data.title, data }));

@@ -8,7 +8,7 @@ import { type Capture, readCapture } from "../lib/capture/reader.ts";
 import type { LocationRecord } from "../lib/analysis/locations.ts";
 import { withReportStacks } from "../lib/analysis/report_stacks.ts";
 import type { StackFrames } from "../lib/analysis/stack_resolver.ts";
-import { selectSnapshot, type SnapshotOptions } from "../lib/analysis/snapshot.ts";
+import { selectSnapshot } from "../lib/analysis/snapshot.ts";
 import {
   temporalAllocations,
   type TemporalData as AnalysisTemporal,
@@ -20,6 +20,7 @@ import {
   checkSelectionFlags,
   reportStackOptions,
   type SelectionFlags,
+  snapshotSelection,
   type StackOptions,
 } from "./report_options.ts";
 import { StringTable } from "./html/data/common.ts";
@@ -87,7 +88,6 @@ export function flamegraphPageData(
   stacks?: StackFrames,
 ): FlamegraphPageData {
   checkFlamegraphOptions(options);
-  const threshold = options.temporaryAllocationThreshold ?? -1;
   const merge_threads = !options.splitThreads;
   const facts = pageFacts(capture, { max_memory_records: options.maxMemoryRecords });
   if (options.temporal) {
@@ -98,19 +98,14 @@ export function flamegraphPageData(
     const { locations, temporal } = temporalLocations(capture, t, options.leaks ?? false);
     return flamegraphPage(capture, facts, locations, options, { stacks, temporal });
   }
-  const selection: SnapshotOptions = {
-    mode: flamegraphMode(options),
-    merge_threads,
-    temporary_threshold: threshold >= 0 ? threshold : undefined,
-  };
+  const selection = snapshotSelection(options, merge_threads);
   const locations = snapshotLocations(capture, selectSnapshot(capture, selection).records);
   return flamegraphPage(capture, facts, locations, options, { stacks });
 }
 
 /** The snapshot mode of the options. */
 function flamegraphMode(options: FlamegraphOptions): "leaks" | "temporary" | "high_water_mark" {
-  if (options.leaks) return "leaks";
-  return (options.temporaryAllocationThreshold ?? -1) >= 0 ? "temporary" : "high_water_mark";
+  return snapshotSelection(options, true).mode;
 }
 
 /** A snapshot's records as tree locations. */

@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../lib/capture/errors.ts";
 import type { ReportStacks } from "../lib/analysis/report_stacks.ts";
+import type { SnapshotOptions } from "../lib/analysis/snapshot.ts";
 
 /** The record selection flags. */
 export interface SelectionFlags {
@@ -35,6 +36,17 @@ export function checkSelectionFlags(options: SelectionFlags): void {
       "argument --temporary-allocation-threshold: not allowed with argument --leaks",
     );
   }
+}
+
+/** The snapshot the selection flags pick: leaks, temporary allocations, or the peak. */
+export function snapshotSelection(
+  options: SelectionFlags,
+  merge_threads: boolean,
+): SnapshotOptions {
+  const threshold = options.temporaryAllocationThreshold ?? -1;
+  if (options.leaks) return { mode: "leaks", merge_threads };
+  if (threshold >= 0) return { mode: "temporary", merge_threads, temporary_threshold: threshold };
+  return { mode: "high_water_mark", merge_threads };
 }
 
 /** The options `withReportStacks` takes for these. */

@@ -5,13 +5,14 @@
  */
 import { readCapture } from "../lib/capture/reader.ts";
 import { withReportStacks } from "../lib/analysis/report_stacks.ts";
-import { selectSnapshot, type SnapshotOptions } from "../lib/analysis/snapshot.ts";
+import { selectSnapshot } from "../lib/analysis/snapshot.ts";
 import { type OutputFileOptions, writeHtmlReport } from "./output_file.ts";
 import {
   checkMaxMemoryRecords,
   checkSelectionFlags,
   reportStackOptions,
   type SelectionFlags,
+  snapshotSelection,
   type StackOptions,
 } from "./report_options.ts";
 import { buildTableData } from "./html/data/table_data.ts";
@@ -33,15 +34,6 @@ export function checkTableOptions(options: TableHtmlOptions): void {
   checkMaxMemoryRecords(options.maxMemoryRecords);
 }
 
-/** The record selection of the options. */
-export function tableSelection(options: TableHtmlOptions): SnapshotOptions {
-  const threshold = options.temporaryAllocationThreshold ?? -1;
-  const merge_threads = !options.splitThreads;
-  if (options.leaks) return { mode: "leaks", merge_threads };
-  if (threshold >= 0) return { mode: "temporary", merge_threads, temporary_threshold: threshold };
-  return { mode: "high_water_mark", merge_threads };
-}
-
 /**
  * The table page's data for a capture file. The peak and the leaks of a full capture come from
  * one native fold (snapshot, heap at each RSS sample, event count; no events read into memory)
@@ -49,7 +41,7 @@ export function tableSelection(options: TableHtmlOptions): SnapshotOptions {
  * the full reader.
  */
 export async function tableDataOf(options: TableHtmlOptions): Promise<TablePageData> {
-  const selection = tableSelection(options);
+  const selection = snapshotSelection(options, !options.splitThreads);
   const stack_options = reportStackOptions(options);
   const table_options = {
     mode: selection.mode,

@@ -13,6 +13,7 @@ import { selectSnapshot } from "../lib/analysis/snapshot.ts";
 import { ReportStacks, withReportStacks } from "../lib/analysis/report_stacks.ts";
 import { type StackFrames, StackResolver } from "../lib/analysis/stack_resolver.ts";
 import { sizeFmt, stdoutSink, TextSink } from "./format.ts";
+import { recordStack } from "./transform/stacks.ts";
 
 /** memray's MAX_STACKS (recursion limit 1000 // 2.5): deeper frames are not added. */
 export const MAX_TREE_DEPTH = 400;
@@ -99,8 +100,7 @@ export function buildCallTree(
       elided.size_bytes += rec.size_bytes;
       return;
     }
-    const leaf_first = stacks.frames(rec.py_stack, rec.native_stack, rec.thread_id)
-      .map((f) => ({ function: f.function, filename: f.file, lineno: f.line }));
+    const leaf_first = recordStack(stacks, rec);
     let stack = classifyStack(leaf_first);
     // Bytes without a Python stack would vanish below the root; memray drops them silently.
     if (stack.length === 0) {

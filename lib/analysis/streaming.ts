@@ -94,20 +94,16 @@ async function foldOpened(
   progress: ProgressBar,
 ): Promise<NativeFoldResult | undefined> {
   if (lib === undefined || opened.header?.aggregated) return undefined;
-  if (opened.header === undefined) {
-    return await foldMemrayCapture(opened.bytes, opened.path, {
-      lib,
-      merge_threads,
-      compressed: opened.compressed,
-      onProgress: (f) => progress.update(f),
-    });
-  }
-  return await foldNative(opened.bytes, opened.header, opened.path, {
+  const fold_options = {
     lib,
     merge_threads,
     compressed: opened.compressed,
-    onProgress: (f) => progress.update(f),
-  });
+    onProgress: (f: number) => progress.update(f),
+  };
+  if (opened.header === undefined) {
+    return await foldMemrayCapture(opened.bytes, opened.path, fold_options);
+  }
+  return await foldNative(opened.bytes, opened.header, opened.path, fold_options);
 }
 
 /** The native fold's totals as {@link finishStatistics} reads them. */
@@ -190,14 +186,8 @@ export async function streamStatistics(
       capture = folded.capture;
       totals = foldTotals(folded.fold);
     } else if (isAggregated(opened)) {
-      const whole = readWhole(opened);
-      capture = whole;
       // Aggregated captures have no statistics; the caller refuses them.
-      if (!whole.header.aggregated) {
-        const acc = new StatsAccumulator();
-        acc.add(whole.events);
-        totals = acc;
-      }
+      capture = readWhole(opened);
     } else {
       const acc = new StatsAccumulator();
       capture = scanOpened(opened, (batch) => acc.add(batch), (f) => progress.update(f));

@@ -3,9 +3,15 @@
  * AGGREGATED_ALLOCATIONS) into our {@link Capture}, so every report accepts it.
  */
 import { CaptureError } from "../capture/errors.ts";
+import type { CaptureInfo } from "../capture/event_scan.ts";
 import type { Capture } from "../capture/reader.ts";
 import { decodeAggregated } from "./aggregated.ts";
-import { FILE_FORMAT_AGGREGATED, parseMemrayHeader, toCaptureHeader } from "./header.ts";
+import {
+  FILE_FORMAT_AGGREGATED,
+  type MemrayHeader,
+  parseMemrayHeader,
+  toCaptureHeader,
+} from "./header.ts";
 import { MemrayParts } from "./parts.ts";
 import { MemrayPythonStacks } from "./python_stacks.ts";
 import { decodeStream } from "./stream.ts";
@@ -44,25 +50,35 @@ export function readMemrayCaptureBytes(
   if (events.count !== parts.events.count) {
     throw new CaptureError(path, "memray events lost in ordering"); // Cannot happen: a stream is ordered.
   }
-  const header = toCaptureHeader(h, !parts.cut_off, parts.seq);
-  const python = new MemrayPythonStacks({
-    tree: parts.py_tree,
-    frames: parts.py_frames,
-    codes: parts.codes,
-    python_hexversion: h.python_version,
-    skipped_frames_on_main_tid: h.skipped_frames_on_main_tid,
-  });
+  return { ...memrayCaptureInfo(h, parts, path, compressed), events };
+}
+
+/**
+ * The capture decoded into `parts` (with header `h`), without its events: what the reader and
+ * the streaming scan (lib/memray_format/scan.ts) both return.
+ */
+export function memrayCaptureInfo(
+  h: MemrayHeader,
+  parts: MemrayParts,
+  path: string,
+  compressed: boolean,
+): CaptureInfo {
   return {
     path,
-    header,
+    header: toCaptureHeader(h, !parts.cut_off, parts.seq),
     compressed,
     cut_off: parts.cut_off,
-    events,
     codes: parts.codes,
     threads: parts.threads,
     rss: parts.rss,
     module_maps: parts.module_maps,
-    python,
+    python: new MemrayPythonStacks({
+      tree: parts.py_tree,
+      frames: parts.py_frames,
+      codes: parts.codes,
+      python_hexversion: h.python_version,
+      skipped_frames_on_main_tid: h.skipped_frames_on_main_tid,
+    }),
     native: { tree: parts.native_tree, frames: parts.native_frames },
     locations: parts.locations,
     heap_samples: parts.heap_samples,

@@ -7,10 +7,9 @@
  */
 import type { CaptureInfo, EventBatch } from "../capture/event_scan.ts";
 import { CaptureError } from "../capture/errors.ts";
-import { FILE_FORMAT_AGGREGATED, parseMemrayHeader, toCaptureHeader } from "./header.ts";
+import { FILE_FORMAT_AGGREGATED, parseMemrayHeader } from "./header.ts";
 import { MemrayParts } from "./parts.ts";
-import { MemrayPythonStacks } from "./python_stacks.ts";
-import { dataEnd } from "./reader.ts";
+import { dataEnd, memrayCaptureInfo } from "./reader.ts";
 import { decodeStream, EventSink } from "./stream.ts";
 
 /** Events per batch: the batch stays in cache. */
@@ -88,27 +87,7 @@ export function scanMemrayEvents(
   const batcher = new Batcher(onBatch);
   decodeStream(bytes, h.size_bytes, end, h.native_traces, parts, path, batcher);
   batcher.flush();
-  return {
-    path,
-    header: toCaptureHeader(h, !parts.cut_off, parts.seq),
-    compressed,
-    cut_off: parts.cut_off,
-    codes: parts.codes,
-    threads: parts.threads,
-    rss: parts.rss,
-    module_maps: parts.module_maps,
-    python: new MemrayPythonStacks({
-      tree: parts.py_tree,
-      frames: parts.py_frames,
-      codes: parts.codes,
-      python_hexversion: h.python_version,
-      skipped_frames_on_main_tid: h.skipped_frames_on_main_tid,
-    }),
-    native: { tree: parts.native_tree, frames: parts.native_frames },
-    locations: [],
-    heap_samples: [],
-    main_thread_id: h.main_tid,
-  };
+  return memrayCaptureInfo(h, parts, path, compressed);
 }
 
 /** Whether the memray capture `bytes` is aggregated. Throws {@link CaptureError} for a bad header. */

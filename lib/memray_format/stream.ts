@@ -51,7 +51,7 @@ interface StreamThread {
 }
 
 /**
- * Decodes `bytes[start..end)` into `parts`, its events into `sink` (default `parts.events`). A
+ * Decodes `bytes[start..end)` into `parts`, its events into `events` (default `parts.events`). A
  * record cut by the end of the data (a crash) ends the stream with `parts.cut_off` set; an
  * unknown record type is an error, as in memray.
  */
@@ -62,11 +62,10 @@ export function decodeStream(
   native_traces: boolean,
   parts: MemrayParts,
   path: string,
-  sink: EventSink = parts.events,
+  events: EventSink = parts.events,
 ): void {
   const fail = failIn(path);
   const c = new Cursor(bytes, start, end);
-  const events = sink;
   const py_tree = parts.py_tree;
   const py_frames = parts.py_frames;
   const cache = new Float64Array(POINTER_CACHE_SIZE);

@@ -84,9 +84,16 @@ pub fn fold_capture(
     merge_threads: bool,
     progress: ?*[2]u64,
 ) ?*FoldResult {
+    return run(gpa, fill, .{ bytes, layout, merge_threads, progress });
+}
+
+/// A new result filled by `fill_fn(gpa, holder, args...)` (an `error{ Corrupt, OutOfMemory }`
+/// function); a failed fill leaves no arrays, only its status. Null only when not even the
+/// result fits in memory. Shared by `fold_capture` and memray_fold.zig `fold_memray`.
+pub fn run(gpa: Allocator, comptime fill_fn: anytype, args: anytype) ?*FoldResult {
     const holder = gpa.create(Holder) catch return null;
     holder.* = .{ .result = .{ .status = status_ok }, .arena = std.heap.ArenaAllocator.init(gpa) };
-    fill(gpa, holder, bytes, layout, merge_threads, progress) catch |err| {
+    @call(.auto, fill_fn, .{ gpa, holder } ++ args) catch |err| {
         _ = holder.arena.reset(.free_all);
         holder.result = .{ .status = switch (err) {
             error.Corrupt => status_corrupt,
@@ -97,7 +104,7 @@ pub fn fold_capture(
     return &holder.result;
 }
 
-/// Frees a result of `fold_capture` and everything it points to.
+/// Frees a result of `run` and everything it points to.
 pub fn free(gpa: Allocator, result: *FoldResult) void {
     const holder: *Holder = @fieldParentPtr("result", result);
     assert(holder.result.status <= 0);

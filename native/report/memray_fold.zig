@@ -383,17 +383,7 @@ pub fn fold_memray(
     merge_threads: bool,
     progress: ?*[2]u64,
 ) ?*fold_result.FoldResult {
-    const holder = gpa.create(fold_result.Holder) catch return null;
-    holder.* = .{ .result = .{ .status = fold_result.status_ok }, .arena = std.heap.ArenaAllocator.init(gpa) };
-    fill(gpa, holder, bytes, start, end, native_traces, merge_threads, progress) catch |err| {
-        _ = holder.arena.reset(.free_all);
-        holder.result = .{ .status = switch (err) {
-            error.Corrupt => fold_result.status_corrupt,
-            error.OutOfMemory => fold_result.status_out_of_memory,
-        } };
-    };
-    assert(holder.result.status <= 0);
-    return &holder.result;
+    return fold_result.run(gpa, fill, .{ bytes, start, end, native_traces, merge_threads, progress });
 }
 
 fn fill(

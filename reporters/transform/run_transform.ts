@@ -4,7 +4,7 @@
  */
 import { UsageError } from "../../lib/capture/errors.ts";
 import { readCapture } from "../../lib/capture/reader.ts";
-import { selectSnapshot, SnapshotOptions } from "../../lib/analysis/snapshot.ts";
+import { selectSnapshot } from "../../lib/analysis/snapshot.ts";
 import { VERSION } from "../../lib/cli/version.ts";
 import { ReportStacks, withReportStacks } from "../../lib/analysis/report_stacks.ts";
 import {
@@ -13,7 +13,7 @@ import {
   reportWritten,
   requireCaptureFile,
 } from "../output_file.ts";
-import { checkSelectionFlags, type SelectionFlags } from "../report_options.ts";
+import { checkSelectionFlags, type SelectionFlags, snapshotSelection } from "../report_options.ts";
 import { CSV_SUFFIX, renderCsv } from "./csv.ts";
 import { GPROF2DOT_SUFFIX, renderGprof2dot } from "./gprof2dot.ts";
 import { gprof2dotHint, onPath } from "./gprof2dot_hint.ts";
@@ -48,16 +48,11 @@ export async function runTransform(options: TransformOptions): Promise<string> {
   const suffix = Object.hasOwn(TRANSFORM_FORMATS, format) ? TRANSFORM_FORMATS[format] : undefined;
   if (suffix === undefined) throw new UsageError(`Format not supported: ${options.format}`);
   checkSelectionFlags(options);
-  const threshold = options.temporaryAllocationThreshold ?? -1;
   await requireCaptureFile(options.capturePath);
   const output = await reportOutputPath(options, format, suffix);
   const capture = await readCapture(options.capturePath);
   // transform has no --split-threads: memray always merges threads here.
-  const selection: SnapshotOptions = options.leaks
-    ? { mode: "leaks", merge_threads: true }
-    : threshold >= 0
-    ? { mode: "temporary", merge_threads: true, temporary_threshold: threshold }
-    : { mode: "high_water_mark", merge_threads: true };
+  const selection = snapshotSelection(options, true);
   const { records } = selectSnapshot(capture, selection);
   await withReportStacks(options.stacks, async (report_stacks) => {
     const stacks = await report_stacks.open(capture);
